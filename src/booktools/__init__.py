@@ -1,0 +1,1 @@
+"""Tools that maintain the book itself (not course material): setup cells, editions, grading."""

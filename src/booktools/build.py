@@ -1,0 +1,74 @@
+"""Build the HTML book with Jupyter Book 1, strictly.
+
+    python -m booktools.build                       # the public book into _build/html
+    python -m booktools.build --only book/01_perceptron --output /tmp/ch1
+                                                    # one chapter (with the preface), elsewhere
+
+Warnings are errors (-W), broken references are errors (-n), and a cell that raises stops the
+build (see `execute` in _config.yml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from booktools import setup_cell
+from booktools.config import REPO_ROOT
+
+
+def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
+    command = [
+        str(Path(sys.executable).with_name("jupyter-book")), "build", str(source_dir),
+        "--path-output", str(output_dir), "--warningiserror", "--nitpick", "--keep-going",
+    ]
+    subprocess.run(command, check=True)
+
+
+def single_chapter_source(chapter: str, workdir: Path) -> Path:
+    """A throw-away book holding the preface, one chapter and the bibliography."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "_config.yml", workdir / "_config.yml")
+    toc = {"format": "jb-book", "root": "book/preface",
+           "chapters": [{"file": "book/notation"}, {"file": chapter}, {"file": "book/bibliography"}]}
+    (workdir / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    link = workdir / "book"
+    if not link.exists():
+        link.symlink_to(REPO_ROOT / "book", target_is_directory=True)
+    return workdir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", metavar="book/NN_name", help="build just this chapter")
+    parser.add_argument("--output", type=Path, help="output folder (default: the repository root)")
+    args = parser.parse_args(argv)
+    if setup_cell.main(["--check"]) != 0:
+        return 1
+    source = REPO_ROOT
+    output = args.output or REPO_ROOT
+    if args.only:
+        chapter = args.only.removesuffix(".ipynb")
+        if not (REPO_ROOT / f"{chapter}.ipynb").exists():
+            parser.error(f"--only: no notebook {chapter}.ipynb in the repository")
+        output = args.output or Path("/tmp") / f"dlbook-{Path(chapter).name}"
+        source = single_chapter_source(chapter, output / "source")
+    start = time.perf_counter()
+    try:
+        jupyter_book_build(source, output)
+    except subprocess.CalledProcessError as error:
+        print(f"error: the book build failed (exit {error.returncode}); see the messages above",
+              file=sys.stderr)
+        return 1
+    print(f"built {output / '_build' / 'html' / 'index.html'} in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""One call at the top of every chapter: ``device = dlbook.setup()``.
+
+It makes a chapter reproducible (every random generator seeded, a fixed number of threads,
+short float printing) and returns the device the chapter's models should use.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+
+from dlbook.style import use_book_style
+
+DEFAULT_SEED = 0
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python's, NumPy's and PyTorch's global random generators."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    import torch  # imported here so that `import dlbook` stays fast
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this process is already running
+
+
+def pick_device(prefer_gpu: bool = True):
+    """The GPU when there is one (and it is wanted), else the CPU."""
+    import torch
+
+    if prefer_gpu and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def setup(seed: int = DEFAULT_SEED, threads: int | None = 2, prefer_gpu: bool = True):
+    """Prepare a chapter notebook and return the torch device to use.
+
+    - seeds ``random``, NumPy and PyTorch with ``seed``;
+    - limits PyTorch to ``threads`` CPU threads (``None`` keeps the default), so timings and
+      float reductions do not depend on how many cores a machine has;
+    - makes NumPy print floats with 4 significant decimals, so stored outputs stay stable;
+    - applies the book's plot style.
+    """
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    import torch
+
+    seed_everything(seed)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    np.set_printoptions(precision=4, suppress=True)
+    use_book_style()
+    return pick_device(prefer_gpu)
