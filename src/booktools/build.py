@@ -1,6 +1,7 @@
 """Build the HTML book with Jupyter Book 1, strictly.
 
     python -m booktools.build                       # the public book into _build/html
+    python -m booktools.build --edition instructor  # with solutions, into _build/instructor/html
     python -m booktools.build --only book/01_perceptron --output /tmp/ch1
                                                     # one chapter (with the preface), elsewhere
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from booktools import setup_cell
+from booktools import editions, setup_cell
 from booktools.config import REPO_ROOT
 
 
@@ -46,13 +47,19 @@ def single_chapter_source(chapter: str, workdir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edition", choices=["public", "instructor"], default="public",
+                        help="public: no solutions (default); instructor: every solution shown")
     parser.add_argument("--only", metavar="book/NN_name", help="build just this chapter")
     parser.add_argument("--output", type=Path, help="output folder (default: the repository root)")
     args = parser.parse_args(argv)
     if setup_cell.main(["--check"]) != 0:
         return 1
-    source = REPO_ROOT
-    output = args.output or REPO_ROOT
+    if args.edition == "public":
+        source = editions.make_public_source(REPO_ROOT / "_build" / "sources" / "public")
+        output = args.output or REPO_ROOT
+    else:
+        source = editions.make_instructor_source(REPO_ROOT / "_build" / "sources" / "instructor")
+        output = args.output or REPO_ROOT / "_build" / "instructor"
     if args.only:
         chapter = args.only.removesuffix(".ipynb")
         if not (REPO_ROOT / f"{chapter}.ipynb").exists():

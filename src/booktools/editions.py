@@ -1,0 +1,105 @@
+"""The book's editions, made from the master notebooks in ``book/`` (which hold every solution).
+
+- public:     what readers of the HTML book get. Solution code is replaced by a stub that says
+              the exercise is not done yet, hidden tests and worked-solution cells are removed,
+              outputs are cleared (the build executes the notebooks again).
+- instructor: the master notebooks as they are, every solution shown under a toggle.
+
+The stripping is done by nbgrader's own preprocessors (``ClearSolutions``, ``ClearHiddenTests``)
+and nbconvert's ``TagRemovePreprocessor`` for worked-solution markdown cells tagged ``solution``,
+the same ones ``nbgrader generate_assignment`` runs (see ``booktools.assignment``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import yaml
+from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+from booktools.config import REPO_ROOT, chapter_notebooks, load_config
+
+SOLUTION_TAG = "solution"
+NOT_DONE = 'raise NotImplementedError("Exercise not done yet: replace this line with your solution.")'
+CODE_STUB = {"python": NOT_DONE}
+# The public book's Colab buttons open this branch, which holds the public notebooks
+# (`python -m booktools.assignment student-branch` makes it); everything else uses the
+# repository and branch configured in _config.yml.
+STUDENT_BRANCH = "student-edition"
+
+
+def student_notebook(nb: nbformat.NotebookNode, clear_outputs: bool = True) -> nbformat.NotebookNode:
+    """A copy of a master notebook with every solution and hidden test removed."""
+    nb = nbformat.from_dict(nb)  # deep copy: never touch the caller's notebook
+    resources = {"language": "python"}
+    steps = [
+        TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}, enabled=True),
+        ClearSolutions(code_stub=CODE_STUB),
+        ClearHiddenTests(),
+    ]
+    if clear_outputs:
+        steps.append(ClearOutputPreprocessor())
+    for step in steps:
+        nb, resources = step.preprocess(nb, resources)
+    return nb
+
+
+def _write_if_changed(path: Path, data: bytes) -> None:
+    """Leave unchanged files untouched, so a rebuild with nothing changed is quick."""
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _copy_book(destination: Path, transform=None) -> None:
+    """Mirror _toc.yml and book/ into ``destination``, passing chapter notebooks through ``transform``."""
+    chapters = set(chapter_notebooks())
+    wanted = {destination / "_toc.yml"}
+    _write_if_changed(destination / "_toc.yml", (REPO_ROOT / "_toc.yml").read_bytes())
+    for source in sorted((REPO_ROOT / "book").rglob("*")):
+        if source.is_dir() or ".ipynb_checkpoints" in source.parts or "__pycache__" in source.parts:
+            continue
+        target = destination / source.relative_to(REPO_ROOT)
+        wanted.add(target)
+        if source in chapters and transform is not None:
+            nb = transform(nbformat.read(source, as_version=4))
+            _write_if_changed(target, nbformat.writes(nb).encode("utf-8"))
+        else:
+            _write_if_changed(target, source.read_bytes())
+    for stale in (destination / "book").rglob("*") if (destination / "book").exists() else []:
+        if stale.is_file() and stale not in wanted:
+            stale.unlink()
+
+
+def _write_config(destination: Path, config: dict) -> None:
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    _write_if_changed(destination / "_config.yml", text.encode("utf-8"))
+
+
+def make_public_source(destination: Path) -> Path:
+    """Write the public edition's sources (config, toc, book/) into ``destination``."""
+    _copy_book(destination, transform=student_notebook)
+    config = load_config()
+    config["repository"]["branch"] = STUDENT_BRANCH
+    config["execute"]["cache"] = str(REPO_ROOT / "_build" / ".jupyter_cache" / "public")
+    _write_config(destination, config)
+    return destination
+
+
+def make_instructor_source(destination: Path) -> Path:
+    """Write the instructor edition's sources: the masters, with a title that says so.
+
+    Their stored outputs are used as they are (nbval checks them against a fresh run), so this
+    build does not execute the notebooks again.
+    """
+    _copy_book(destination)
+    config = load_config()
+    config["title"] = f"{config['title']} (instructor edition)"
+    config["execute"]["execute_notebooks"] = "off"
+    config["html"]["extra_footer"] = ("Instructor edition: contains the solutions to every exercise. "
+                                      "Do not publish.")
+    _write_config(destination, config)
+    return destination

@@ -1,0 +1,57 @@
+"""dlbook.setup(): seeds, threads, print options, style and device."""
+
+import random
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+import torch
+
+import dlbook
+from dlbook.colab import in_colab
+from dlbook.notebook import seed_everything
+
+
+def draws():
+    return random.random(), np.random.rand(), torch.rand(1).item()
+
+
+def test_setup_makes_random_draws_repeatable():
+    dlbook.setup(seed=123)
+    first = draws()
+    dlbook.setup(seed=123)
+    assert draws() == first
+    dlbook.setup(seed=124)
+    assert draws() != first
+
+
+def test_setup_sets_threads_printing_and_style():
+    device = dlbook.setup(threads=1)
+    assert torch.get_num_threads() == 1
+    assert np.get_printoptions()["precision"] == 4
+    assert mpl.rcParams["figure.facecolor"] == "white"
+    assert isinstance(device, torch.device)
+    assert device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert dlbook.setup(prefer_gpu=False).type == "cpu"
+    dlbook.setup()  # back to the defaults for the other tests
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_bad_seed_is_rejected_with_its_name(seed):
+    with pytest.raises(ValueError, match="seed"):
+        seed_everything(seed)
+
+
+@pytest.mark.parametrize("threads", [0, -2, 1.0, "2"])
+def test_bad_threads_is_rejected_with_its_name(threads):
+    with pytest.raises(ValueError, match="threads"):
+        dlbook.setup(threads=threads)
+
+
+def test_colab_detection(monkeypatch):
+    import sys
+    import types
+
+    assert not in_colab()
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert in_colab()
