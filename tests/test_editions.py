@@ -262,3 +262,21 @@ def test_autograding_round_trip(tmp_path, master):
         "scores": {k: v[0] for k, v in scores.items()},
     }
     REPORT.write_text(json.dumps(report, indent=2))
+
+
+# -- the branch the public Colab buttons open ----------------------------------------------------
+
+def test_student_branch_holds_public_notebooks(tmp_path):
+    from booktools.editions import publish_student_branch
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout
+    publish_student_branch("student-edition", repo=clone)
+    for master in chapter_notebooks(clone):
+        shown = subprocess.run(["git", "show", f"student-edition:book/{master.name}"], cwd=clone,
+                               capture_output=True, text=True, check=True).stdout
+        assert not [m for m in MARKERS if m in shown], f"{master.name} on the branch has solutions"
+        assert json.loads(shown)["cells"], f"{master.name} on the branch is empty"
+    after = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout
+    assert after == head, "publishing the branch must not move the current branch"

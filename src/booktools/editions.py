@@ -103,3 +103,55 @@ def make_instructor_source(destination: Path) -> Path:
                                       "Do not publish.")
     _write_config(destination, config)
     return destination
+
+
+def publish_student_branch(branch: str = STUDENT_BRANCH, repo: Path = REPO_ROOT) -> str:
+    """Commit the public notebooks onto ``branch`` (created if new); return the commit id.
+
+    The branch holds the current commit's tree with every chapter notebook replaced by its
+    public version, so the book's Colab buttons open notebooks without solutions. Push it with
+    ``git push origin student-edition``. The working tree and the current branch are untouched.
+    """
+    import os
+    import subprocess
+    import tempfile
+
+    def git(*args: str, env=None, stdin: bytes | None = None) -> str:
+        return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                              input=stdin, env=env).stdout.decode().strip()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git("read-tree", "HEAD", env=env)
+        for master in chapter_notebooks(repo):
+            nb = student_notebook(nbformat.read(master, as_version=4))
+            blob = git("hash-object", "-w", "--stdin", stdin=nbformat.writes(nb).encode("utf-8"))
+            git("update-index", "--add", "--cacheinfo", f"100644,{blob},{master.relative_to(repo)}", env=env)
+        tree = git("write-tree", env=env)
+    parents = []
+    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], cwd=repo,
+                      capture_output=True).returncode == 0:
+        parents = ["-p", git("rev-parse", f"refs/heads/{branch}")]
+    source = git("rev-parse", "--short", "HEAD")
+    commit = git("commit-tree", tree, *parents, "-m", f"Student edition of {source}: solutions removed")
+    git("update-ref", f"refs/heads/{branch}", commit)
+    return commit
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Editions of the book.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    publish = sub.add_parser("student-branch", help="commit the public notebooks onto a branch for Colab")
+    publish.add_argument("--branch", default=STUDENT_BRANCH)
+    args = parser.parse_args(argv)
+    commit = publish_student_branch(args.branch)
+    print(f"branch {args.branch} now at {commit[:12]}; publish it with: git push origin {args.branch}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
