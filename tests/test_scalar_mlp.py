@@ -106,7 +106,7 @@ def test_learns_two_moons():
     X, y = make_moons(50, noise=0.1, seed=0)
     X_test, y_test = make_moons(300, noise=0.1, seed=1)
     model = MLP(2, [8, 8, 1], seed=0)
-    losses = train(model, X, y, steps=100, lr=1.0)
+    losses = train(model, X, y, steps=150, lr=0.5)
     assert losses[-1] < 0.25 * losses[0]
     assert accuracy(model, X, y) >= 0.95
     assert accuracy(model, X_test, y_test) >= 0.9

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from booktools import editions, setup_cell
-from booktools.config import REPO_ROOT
+from booktools.config import REPO_ROOT, chapter_notebooks
 
 
 def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
@@ -33,12 +33,19 @@ def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
 
 
 def single_chapter_source(chapter: str, workdir: Path) -> Path:
-    """A throw-away book holding the preface, one chapter and the bibliography."""
+    """A throw-away copy of the book's configuration in which only ``chapter`` is executed.
+
+    Every page stays in the table of contents (so cross-references resolve); the other chapters
+    are rendered from their stored outputs instead of being run again.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_ROOT / "_config.yml", workdir / "_config.yml")
-    toc = {"format": "jb-book", "root": "book/preface",
-           "chapters": [{"file": "book/notation"}, {"file": chapter}, {"file": "book/bibliography"}]}
-    (workdir / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    others = [p.relative_to(REPO_ROOT).as_posix() for p in chapter_notebooks()
+              if p.relative_to(REPO_ROOT).with_suffix("").as_posix() != chapter]
+    config["execute"]["exclude_patterns"] = others
+    config["execute"]["cache"] = str(workdir.parent / ".jupyter_cache")
+    (workdir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    shutil.copy(REPO_ROOT / "_toc.yml", workdir / "_toc.yml")
     link = workdir / "book"
     if not link.exists():
         link.symlink_to(REPO_ROOT / "book", target_is_directory=True)
@@ -54,18 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if setup_cell.main(["--check"]) != 0:
         return 1
-    if args.edition == "public":
-        source = editions.make_public_source(REPO_ROOT / "_build" / "sources" / "public")
-        output = args.output or REPO_ROOT
-    else:
-        source = editions.make_instructor_source(REPO_ROOT / "_build" / "sources" / "instructor")
-        output = args.output or REPO_ROOT / "_build" / "instructor"
     if args.only:
         chapter = args.only.removesuffix(".ipynb")
         if not (REPO_ROOT / f"{chapter}.ipynb").exists():
             parser.error(f"--only: no notebook {chapter}.ipynb in the repository")
         output = args.output or Path("/tmp") / f"dlbook-{Path(chapter).name}"
         source = single_chapter_source(chapter, output / "source")
+    elif args.edition == "public":
+        source = editions.make_public_source(REPO_ROOT / "_build" / "sources" / "public")
+        output = args.output or REPO_ROOT
+    else:
+        source = editions.make_instructor_source(REPO_ROOT / "_build" / "sources" / "instructor")
+        output = args.output or REPO_ROOT / "_build" / "instructor"
     start = time.perf_counter()
     try:
         jupyter_book_build(source, output)
