@@ -70,17 +70,34 @@ def digits_to_lenet_input(images) -> torch.Tensor:
 
 
 def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int = 64,
-          lr: float = 1e-3, seed: int = 0, decay: bool = True) -> list[float]:
+          lr: float = 1e-3, seed: int = 0, decay: bool = True,
+          threads: int | None = None) -> list[float]:
     """Train with Adam on cross-entropy; return the mean training loss of each epoch.
 
     decay: lower the learning rate from ``lr`` to 0 along a half cosine over all the steps
     (large steps early to learn fast, small steps late so the last updates do not undo progress).
+
+    threads: run with this many torch CPU threads and restore the previous setting afterwards
+    (None: leave it as it is). The layers of a small network like LeNet-5 are too small to gain
+    from a second thread, and on a shared machine waiting threads can slow training many times.
 
     The mini-batches are shuffled by a generator seeded with ``seed``, so the same model, data and
     seed give the same result each run (on the same machine and number of threads).
     """
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _train(model, x, y, epochs, batch_size, lr, seed, decay)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train(model, x, y, epochs, batch_size, lr, seed, decay) -> list[float]:
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * -(-len(x) // batch_size)

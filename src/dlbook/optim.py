@@ -210,8 +210,8 @@ class Momentum(Optimizer):
     def _update(self, x, g):
         g = self._with_weight_decay(x, g)
         self.m = g.copy() if self.m is None else self.beta * self.m + g
-        # Nesterov: take the step the momentum is about to take, then correct with g there
-        # (torch's form of "look ahead": direction g + beta * m instead of m).
+        # Nesterov looks ahead: it steps along the gradient plus the momentum it is about to
+        # apply, g + beta * m, instead of m alone (PyTorch's form of Nesterov's method).
         direction = g + self.beta * self.m if self.nesterov else self.m
         return x - self.lr * direction
 
