@@ -48,6 +48,9 @@ def setup(seed: int = DEFAULT_SEED, threads: int | None = 2, prefer_gpu: bool = 
     """
     if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
         raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    # Idle OpenMP threads sleep instead of spinning: on a small shared CPU, spinning threads
+    # slow small models down many times over. Only effective before torch is first imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     seed_everything(seed)
