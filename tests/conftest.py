@@ -15,28 +15,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SITE = REPO_ROOT / "_build" / "html"
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from booktools.config import chapter_notebooks  # noqa: E402
+from booktools.config import chapter_notebooks, toc_files  # noqa: E402
 
 
 def toc_pages() -> list[str]:
     """Every page of the book as a path relative to the site root (e.g. book/preface.html)."""
-    import yaml
-
-    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return [f"{f}.html" for f in files]
+    return [f"{f}.html" for f in toc_files(REPO_ROOT)]
 
 
 CHAPTER_PAGES = [f"book/{p.stem}.html" for p in chapter_notebooks(REPO_ROOT)]

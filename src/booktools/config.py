@@ -23,11 +23,11 @@ def install_source(config: dict | None = None) -> str:
     return f"dlbook @ git+{url}@{repo.get('branch', 'main')}"
 
 
-def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:
-    """The chapter notebooks listed in ``_toc.yml``, in book order."""
+def toc_files(root: Path = REPO_ROOT) -> list[str]:
+    """Every page named in ``_toc.yml`` (root first), as paths without suffix, in book order."""
     with open(root / "_toc.yml", encoding="utf-8") as handle:
         toc = yaml.safe_load(handle)
-    files: list[str] = []
+    files: list[str] = [toc["root"]]
 
     def walk(node):
         if isinstance(node, dict):
@@ -39,5 +39,10 @@ def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:
             for item in node:
                 walk(item)
 
-    walk(toc)
-    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").exists()]
+    walk({key: value for key, value in toc.items() if key != "root"})
+    return files
+
+
+def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:
+    """The chapter notebooks listed in ``_toc.yml``, in book order."""
+    return [root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").exists()]
