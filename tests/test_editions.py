@@ -3,6 +3,7 @@ shows every solution; nbgrader grades every chapter's assignment (full, zero, pa
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -41,25 +42,35 @@ def is_solution_cell(cell) -> bool:
     return SOLUTION_TAG in cell.metadata.get("tags", [])
 
 
-def secrets_of(master: Path) -> list[str]:
-    """Distinctive lines of every solution region, hidden test and worked-solution cell."""
-    nb = nbformat.read(master, as_version=4)
+def split_master(master: Path) -> tuple[list[str], str]:
+    """(lines of every solution region, hidden test and worked solution; all the other text)."""
     secret_lines, public_text = [], []
-    for cell in nb.cells:
+    for cell in nbformat.read(master, as_version=4).cells:
         if is_solution_cell(cell):
-            body = [line for line in cell.source.splitlines()
-                    if not line.startswith((":::", "```", ":class:", ":label:")) and line.strip()]
-            secret_lines += body
+            secret_lines += [line for line in cell.source.splitlines()
+                             if not line.startswith((":::", "```", ":class:", ":label:")) and line.strip()]
             continue
-        hidden = SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source)
-        for region in hidden:
+        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
             secret_lines += region.splitlines()
         public_text.append(HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source)))
         public_text += [output_text(output) for output in cell.get("outputs", [])]
-    public = normalise("\n".join(public_text))
-    secrets = {normalise(line) for line in secret_lines}
-    # A line that also appears outside the solutions (e.g. `return x`) proves nothing.
-    return sorted(s for s in secrets if len(s) >= 16 and s not in public and s != normalise(NOT_DONE))
+    return secret_lines, "\n".join(public_text)
+
+
+@functools.cache
+def public_corpus() -> str:
+    """Everything the book may show: every chapter without its solutions, the pages, the bibliography."""
+    parts = [split_master(master)[1] for master in CHAPTERS]
+    parts += [page.read_text() for page in [*(REPO_ROOT / "book").glob("*.md"), REPO_ROOT / "book" / "references.bib"]]
+    return normalise("\n".join(parts))
+
+
+def secrets_of(master: Path) -> list[str]:
+    """Distinctive lines of the chapter's solutions: at least three words and 16 characters,
+    and found nowhere in the public text of the book (a line such as `return x` proves nothing)."""
+    secrets = {normalise(line) for line in split_master(master)[0]}
+    return sorted(s for s in secrets if len(s) >= 16 and len(s.split()) >= 3
+                  and s not in public_corpus() and s != normalise(NOT_DONE))
 
 
 # -- the transformation itself ------------------------------------------------------------------
