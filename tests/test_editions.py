@@ -264,6 +264,17 @@ def test_autograding_round_trip(tmp_path, master):
     partial = scores["partial"][0]
     assert 0 < partial < maximum, f"completing only {filled} scores {partial}/{maximum}"
 
+    # The untouched notebook ran to the end: the only errors are the hidden tests of graded
+    # cells, and every visible check said "not done yet".
+    graded_run = nbformat.read(course / "autograded" / "untouched" / master.stem / master.name, as_version=4)
+    for cell in graded_run.cells:
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        is_graded = cell.metadata.get("nbgrader", {}).get("grade", False)
+        assert not errors or is_graded, f"{master.stem}: an ungraded cell failed: {cell.source[:80]!r}"
+        if is_graded and "check(" in cell.source:
+            shown = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            assert "[not done yet]" in shown, f"{master.stem}: a check did not report 'not done yet'"
+
     nb = nbformat.read(master, as_version=4)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
