@@ -12,6 +12,11 @@ the same ones ``nbgrader generate_assignment`` runs (see ``booktools.assignment`
 
 from __future__ import annotations
 
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -25,22 +30,21 @@ SOLUTION_TAG = "solution"
 NOT_DONE = 'raise NotImplementedError("Exercise not done yet: replace this line with your solution.")'
 CODE_STUB = {"python": NOT_DONE}
 # The public book's Colab buttons open this branch, which holds the public notebooks
-# (`python -m booktools.assignment student-branch` makes it); everything else uses the
+# (`python -m booktools.editions student-branch` makes it); everything else uses the
 # repository and branch configured in _config.yml.
 STUDENT_BRANCH = "student-edition"
 
 
-def student_notebook(nb: nbformat.NotebookNode, clear_outputs: bool = True) -> nbformat.NotebookNode:
-    """A copy of a master notebook with every solution and hidden test removed."""
+def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a master notebook with every solution, hidden test and output removed."""
     nb = nbformat.from_dict(nb)  # deep copy: never touch the caller's notebook
     resources = {"language": "python"}
     steps = [
         TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}, enabled=True),
         ClearSolutions(code_stub=CODE_STUB),
         ClearHiddenTests(),
+        ClearOutputPreprocessor(),  # a master's outputs can show what its solutions compute
     ]
-    if clear_outputs:
-        steps.append(ClearOutputPreprocessor())
     for step in steps:
         nb, resources = step.preprocess(nb, resources)
     return nb
@@ -69,7 +73,7 @@ def _copy_book(destination: Path, transform=None) -> None:
             _write_if_changed(target, nbformat.writes(nb).encode("utf-8"))
         else:
             _write_if_changed(target, source.read_bytes())
-    for stale in (destination / "book").rglob("*") if (destination / "book").exists() else []:
+    for stale in (destination / "book").rglob("*"):  # pages deleted from book/ since the last build
         if stale.is_file() and stale not in wanted:
             stale.unlink()
 
@@ -112,10 +116,6 @@ def publish_student_branch(branch: str = STUDENT_BRANCH, repo: Path = REPO_ROOT)
     public version, so the book's Colab buttons open notebooks without solutions. Push it with
     ``git push origin student-edition``. The working tree and the current branch are untouched.
     """
-    import os
-    import subprocess
-    import tempfile
-
     def git(*args: str, env=None, stdin: bytes | None = None) -> str:
         return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
                               input=stdin, env=env).stdout.decode().strip()
@@ -139,8 +139,6 @@ def publish_student_branch(branch: str = STUDENT_BRANCH, repo: Path = REPO_ROOT)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(description="Editions of the book.")
     sub = parser.add_subparsers(dest="command", required=True)
     publish = sub.add_parser("student-branch", help="commit the public notebooks onto a branch for Colab")
@@ -152,6 +150,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main())

@@ -15,12 +15,13 @@ from sphinx.application import Sphinx
 
 
 def _is_thebe(script) -> bool:
-    filename = getattr(script, "filename", script) or ""
-    body = getattr(script, "attributes", {}).get("body", "") if hasattr(script, "attributes") else ""
-    return "thebe" in str(filename).lower() or "THEBE" in body
+    """A page script (a file name, or an inline body) that belongs to sphinx-thebe."""
+    filename = str(getattr(script, "filename", script) or "")
+    body = getattr(script, "attributes", {}).get("body", "")
+    return "thebe" in filename.lower() or "THEBE" in body
 
 
-def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
+def _tidy_page_context(app, pagename, templatename, context, doctree) -> None:
     if "script_files" in context:
         context["script_files"] = [s for s in context["script_files"] if not _is_thebe(s)]
     # the theme's layout reads `default_mode` when the reader has not chosen one yet
@@ -34,5 +35,5 @@ REQUIRE_CONFIG = (
 
 def setup(app: Sphinx) -> dict:
     app.add_js_file(None, body=REQUIRE_CONFIG, priority=100)  # before require.js reads it
-    app.connect("html-page-context", _drop_thebe, priority=900)
+    app.connect("html-page-context", _tidy_page_context, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
