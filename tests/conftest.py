@@ -29,11 +29,18 @@ CHAPTER_PAGES = [f"book/{p.stem}.html" for p in chapter_notebooks(REPO_ROOT)]
 @pytest.fixture(scope="session")
 def built_site() -> Path:
     """Build the public book exactly as the README's first command does (strict), once per run."""
-    result = subprocess.run([sys.executable, "-m", "booktools.build"], cwd=REPO_ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "booktools.build"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
-        pytest.fail(f"the strict book build failed (exit {result.returncode}):\n{tail}", pytrace=False)
+        pytest.fail(
+            f"the strict book build failed (exit {result.returncode}):\n{tail}",
+            pytrace=False,
+        )
     return SITE
 
 

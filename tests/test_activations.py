@@ -35,19 +35,35 @@ SMOOTH_AND_RECTIFIERS = {
     "sigmoid": (act.sigmoid, act.sigmoid_grad, torch.sigmoid),
     "tanh": (act.tanh, act.tanh_grad, torch.tanh),
     "relu": (act.relu, act.relu_grad, F.relu),
-    "leaky_relu": (act.leaky_relu, act.leaky_relu_grad, lambda t: F.leaky_relu(t, 0.01)),
-    "leaky_relu_0.2": (lambda z: act.leaky_relu(z, alpha=0.2), lambda z: act.leaky_relu_grad(z, alpha=0.2),
-                       lambda t: F.leaky_relu(t, 0.2)),
+    "leaky_relu": (
+        act.leaky_relu,
+        act.leaky_relu_grad,
+        lambda t: F.leaky_relu(t, 0.01),
+    ),
+    "leaky_relu_0.2": (
+        lambda z: act.leaky_relu(z, alpha=0.2),
+        lambda z: act.leaky_relu_grad(z, alpha=0.2),
+        lambda t: F.leaky_relu(t, 0.2),
+    ),
     "softplus": (act.softplus, act.softplus_grad, F.softplus),
     "elu": (act.elu, act.elu_grad, F.elu),
-    "elu_0.5": (lambda z: act.elu(z, alpha=0.5), lambda z: act.elu_grad(z, alpha=0.5),
-                lambda t: F.elu(t, alpha=0.5)),
+    "elu_0.5": (
+        lambda z: act.elu(z, alpha=0.5),
+        lambda z: act.elu_grad(z, alpha=0.5),
+        lambda t: F.elu(t, alpha=0.5),
+    ),
     "swish": (act.swish, act.swish_grad, F.silu),
-    "swish_beta2": (lambda z: act.swish(z, beta=2.0), lambda z: act.swish_grad(z, beta=2.0),
-                    lambda t: t * torch.sigmoid(2.0 * t)),
+    "swish_beta2": (
+        lambda z: act.swish(z, beta=2.0),
+        lambda z: act.swish_grad(z, beta=2.0),
+        lambda t: t * torch.sigmoid(2.0 * t),
+    ),
     "gelu": (act.gelu, act.gelu_grad, F.gelu),
-    "gelu_tanh": (lambda z: act.gelu(z, approximate="tanh"), lambda z: act.gelu_grad(z, approximate="tanh"),
-                  lambda t: F.gelu(t, approximate="tanh")),
+    "gelu_tanh": (
+        lambda z: act.gelu(z, approximate="tanh"),
+        lambda z: act.gelu_grad(z, approximate="tanh"),
+        lambda t: F.gelu(t, approximate="tanh"),
+    ),
     "sine": (act.sine, act.sine_grad, torch.sin),
 }
 
@@ -79,7 +95,9 @@ def test_extreme_inputs_match_torch_without_warnings(name):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-300)
 
 
-@pytest.mark.parametrize("name", ["relu", "leaky_relu", "leaky_relu_0.2", "elu", "elu_0.5"])
+@pytest.mark.parametrize(
+    "name", ["relu", "leaky_relu", "leaky_relu_0.2", "elu", "elu_0.5"]
+)
 def test_derivative_at_the_kink_uses_torchs_convention(name):
     f, df, torch_f = SMOOTH_AND_RECTIFIERS[name]
     _, expected = torch_value_and_grad(torch_f, np.array([0.0]))
@@ -91,7 +109,9 @@ def test_step_and_sign_match_torch(seed):
     z = random_inputs((50,), seed)
     z[:5] = 0.0  # the convention at 0 matters: both give the "on" value there
     t = torch.tensor(z)
-    np.testing.assert_array_equal(act.step(z), torch.heaviside(t, torch.tensor(1.0, dtype=torch.float64)).numpy())
+    np.testing.assert_array_equal(
+        act.step(z), torch.heaviside(t, torch.tensor(1.0, dtype=torch.float64)).numpy()
+    )
     np.testing.assert_array_equal(act.sign(z), torch.where(t >= 0, 1.0, -1.0).numpy())
     assert act.sign(0.0) == 1.0 and act.step(0.0) == 1.0 and act.step(-1e-300) == 0.0
     assert np.all(act.step_grad(z) == 0) and np.all(act.sign_grad(z) == 0)
@@ -108,7 +128,9 @@ def test_lecture_identity_tanh_is_a_rescaled_sigmoid():
 @settings(max_examples=200, deadline=None)
 @given(st.floats(min_value=-700, max_value=700))
 def test_sigmoid_symmetry_and_softplus_gradient(z):
-    assert math.isclose(act.sigmoid(-z), 1 - act.sigmoid(z), rel_tol=1e-12, abs_tol=1e-15)
+    assert math.isclose(
+        act.sigmoid(-z), 1 - act.sigmoid(z), rel_tol=1e-12, abs_tol=1e-15
+    )
     assert act.softplus_grad(z) == act.sigmoid(z)
     assert 0 <= act.sigmoid(z) <= 1
 
@@ -126,7 +148,10 @@ def test_every_catalogued_derivative_matches_a_finite_difference(name):
 
 def test_numerical_derivative_error_shrinks_like_h_squared():
     z = np.array([0.3])
-    errors = [abs(act.numerical_derivative(np.sin, z, h)[0] - math.cos(0.3)) for h in (1e-1, 1e-2)]
+    errors = [
+        abs(act.numerical_derivative(np.sin, z, h)[0] - math.cos(0.3))
+        for h in (1e-1, 1e-2)
+    ]
     assert 80 < errors[0] / errors[1] < 120  # (1e-1 / 1e-2)^2 = 100
 
 
@@ -154,26 +179,42 @@ def test_catalogue_ranges_hold_on_a_wide_grid():
     assert act.relu(z).min() == 0.0
 
 
-@pytest.mark.parametrize("shape, axis", [((5,), -1), ((3, 4), 1), ((3, 4), 0), ((2, 3, 6), -1), ((2, 3, 6), 1)])
+@pytest.mark.parametrize(
+    "shape, axis",
+    [((5,), -1), ((3, 4), 1), ((3, 4), 0), ((2, 3, 6), -1), ((2, 3, 6), 1)],
+)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_softmax_and_log_softmax_match_torch(shape, axis, seed):
     z = random_inputs(shape, seed, scale=10.0)
     t = torch.tensor(z)
-    np.testing.assert_allclose(act.softmax(z, axis=axis), torch.softmax(t, dim=axis).numpy(), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(act.log_softmax(z, axis=axis), torch.log_softmax(t, dim=axis).numpy(), rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        act.softmax(z, axis=axis),
+        torch.softmax(t, dim=axis).numpy(),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+    np.testing.assert_allclose(
+        act.log_softmax(z, axis=axis),
+        torch.log_softmax(t, dim=axis).numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_softmax_of_huge_scores_does_not_overflow():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         p = act.softmax(np.array([1000.0, 1001.0, 1002.0]))
-    np.testing.assert_allclose(p, torch.softmax(torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64), 0).numpy())
+    np.testing.assert_allclose(
+        p, torch.softmax(torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64), 0).numpy()
+    )
 
 
 def test_two_class_softmax_is_the_sigmoid_of_the_difference():
     z = random_inputs((100, 2), 5)
-    np.testing.assert_allclose(act.softmax(z)[:, 1], act.sigmoid(z[:, 1] - z[:, 0]), atol=1e-14)
+    np.testing.assert_allclose(
+        act.softmax(z)[:, 1], act.sigmoid(z[:, 1] - z[:, 0]), atol=1e-14
+    )
 
 
 def test_integer_and_list_inputs_are_accepted():
@@ -181,7 +222,9 @@ def test_integer_and_list_inputs_are_accepted():
     assert act.sigmoid(0) == 0.5
 
 
-@pytest.mark.parametrize("bad", ["1.0", b"x", np.array(["a"]), np.array([1 + 2j]), [[1, 2], [3]], None])
+@pytest.mark.parametrize(
+    "bad", ["1.0", b"x", np.array(["a"]), np.array([1 + 2j]), [[1, 2], [3]], None]
+)
 def test_non_real_input_raises_type_error_naming_z(bad):
     with pytest.raises(TypeError, match="z"):
         act.sigmoid(bad)

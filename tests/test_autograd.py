@@ -26,8 +26,22 @@ TOL = 1e-9
 # Each op reads one or two earlier nodes (so nodes get reused: a DAG, not just a tree) and
 # sometimes a constant c in [0.25, 2]. Ops whose domain is restricted get arguments that are
 # valid by construction (log of a*a + c, division by b*b + c, real powers of a*a + c).
-UNARY = ["exp", "log", "tanh", "relu", "sigmoid", "neg", "square", "cube", "sqrt_pos", "rpow",
-         "radd", "rsub", "rmul", "rdiv"]
+UNARY = [
+    "exp",
+    "log",
+    "tanh",
+    "relu",
+    "sigmoid",
+    "neg",
+    "square",
+    "cube",
+    "sqrt_pos",
+    "rpow",
+    "radd",
+    "rsub",
+    "rmul",
+    "rdiv",
+]
 BINARY = ["add", "sub", "mul", "div", "pow_var"]
 OPS = UNARY + BINARY
 
@@ -61,9 +75,11 @@ def apply_op(op: str, a, b, c: float):
     if op == "cube":
         return a**3
     if op == "sqrt_pos":
-        return (a * a + c) ** (c - 1.25)  # a real (possibly negative) power of a positive base
+        return (a * a + c) ** (
+            c - 1.25
+        )  # a real (possibly negative) power of a positive base
     if op == "rpow":
-        return c ** a
+        return c**a
     if op == "radd":
         return c + a
     if op == "rsub":
@@ -111,10 +127,16 @@ def compare_with_torch(inputs, program) -> bool:
         out_t.backward()
     for node_v, node_t in zip(nodes_v, nodes_t):
         expected = value_of(node_t)
-        assert abs(node_v.data - expected) <= TOL * max(1.0, abs(expected)), (node_v.data, expected)
+        assert abs(node_v.data - expected) <= TOL * max(1.0, abs(expected)), (
+            node_v.data,
+            expected,
+        )
     for leaf_v, leaf_t in zip(leaves_v, leaves_t):
         expected = 0.0 if leaf_t.grad is None else float(leaf_t.grad)
-        assert abs(leaf_v.grad - expected) <= TOL * max(1.0, abs(expected)), (leaf_v.grad, expected)
+        assert abs(leaf_v.grad - expected) <= TOL * max(1.0, abs(expected)), (
+            leaf_v.grad,
+            expected,
+        )
     return True
 
 
@@ -130,16 +152,30 @@ program_strategy = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
-@given(inputs=st.lists(st.floats(-3.0, 3.0), min_size=1, max_size=4), program=program_strategy)
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(
+    inputs=st.lists(st.floats(-3.0, 3.0), min_size=1, max_size=4),
+    program=program_strategy,
+)
 def test_random_graphs_match_torch_hypothesis(inputs, program):
     assume(compare_with_torch(inputs, program))
 
 
 def random_program(rng: np.random.Generator, n_ops: int):
-    return [(OPS[rng.integers(len(OPS))], int(rng.integers(0, 50)), int(rng.integers(0, 50)),
-             float(rng.uniform(0.25, 2.0))) for _ in range(n_ops)]
+    return [
+        (
+            OPS[rng.integers(len(OPS))],
+            int(rng.integers(0, 50)),
+            int(rng.integers(0, 50)),
+            float(rng.uniform(0.25, 2.0)),
+        )
+        for _ in range(n_ops)
+    ]
 
 
 def test_250_seeded_random_graphs_match_torch():
@@ -149,7 +185,9 @@ def test_250_seeded_random_graphs_match_torch():
     while checked < 250:
         inputs = list(rng.uniform(-2.0, 2.0, size=rng.integers(1, 5)))
         program = random_program(rng, int(rng.integers(1, 20)))
-        if compare_with_torch(inputs, program):  # False: an exp of an exp grew too large
+        if compare_with_torch(
+            inputs, program
+        ):  # False: an exp of an exp grew too large
             checked += 1
     assert checked == 250
 
@@ -218,7 +256,9 @@ def test_deep_chain_does_not_hit_recursion_limit():
 def test_topological_order_puts_parents_first():
     rng = np.random.default_rng(7)
     for _ in range(20):
-        _, nodes = run_program(list(rng.uniform(-1, 1, 3)), random_program(rng, 12), Value)
+        _, nodes = run_program(
+            list(rng.uniform(-1, 1, 3)), random_program(rng, 12), Value
+        )
         order = topological_order(nodes[-1])
         position = {id(n): k for k, n in enumerate(order)}
         assert order[-1] is nodes[-1]
@@ -237,7 +277,10 @@ def test_two_two_two_network_matches_torch():
         x1, x2, d1, d2, u1, u2, v1, v2, w1, w2, r1, r2 = rng.uniform(-2, 2, 12)
         params = dict(u1=u1, u2=u2, v1=v1, v2=v2, w1=w1, w2=w2, r1=r1, r2=r2)
         pv = {k: Value(val) for k, val in params.items()}
-        pt = {k: torch.tensor(val, dtype=torch.float64, requires_grad=True) for k, val in params.items()}
+        pt = {
+            k: torch.tensor(val, dtype=torch.float64, requires_grad=True)
+            for k, val in params.items()
+        }
         for P in (pv, pt):
             p = (P["u1"] * x1 + P["u2"] * x2).sigmoid()
             q = (P["v1"] * x1 + P["v2"] * x2).sigmoid()
@@ -252,10 +295,21 @@ def test_two_two_two_network_matches_torch():
 # ---------------------------------------------------------------------------------------------
 # Operators with a number on the left, edge values
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("expr", [
-    lambda v: 2 * v, lambda v: v**2, lambda v: 1 / v, lambda v: 3 - v, lambda v: 3 + v,
-    lambda v: 2**v, lambda v: v / 4, lambda v: v - 1.5, lambda v: v**-1.5, lambda v: v**0.5,
-])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda v: 2 * v,
+        lambda v: v**2,
+        lambda v: 1 / v,
+        lambda v: 3 - v,
+        lambda v: 3 + v,
+        lambda v: 2**v,
+        lambda v: v / 4,
+        lambda v: v - 1.5,
+        lambda v: v**-1.5,
+        lambda v: v**0.5,
+    ],
+)
 def test_reflected_and_power_operators(expr):
     for x in (0.3, 1.7, 4.0):
         v = Value(x)
@@ -287,7 +341,9 @@ def test_relu_at_zero_has_zero_gradient_like_torch():
 def test_sigmoid_does_not_overflow():
     for x in (-1000.0, -40.0, 40.0, 1000.0):
         s = Value(x).sigmoid()
-        assert s.data == pytest.approx(torch.sigmoid(torch.tensor(x, dtype=torch.float64)).item(), abs=TOL)
+        assert s.data == pytest.approx(
+            torch.sigmoid(torch.tensor(x, dtype=torch.float64)).item(), abs=TOL
+        )
 
 
 def test_numpy_scalars_are_accepted():
@@ -371,8 +427,11 @@ def test_new_op_arguments_are_checked():
 
 def test_user_defined_operation_through_constructor():
     """The extension mechanism the chapter's exercise uses: sin via parents/local_grads."""
+
     def sin(v: Value) -> Value:
-        return Value(math.sin(v.data), parents=(v,), local_grads=(math.cos(v.data),), op="sin")
+        return Value(
+            math.sin(v.data), parents=(v,), local_grads=(math.cos(v.data),), op="sin"
+        )
 
     x = Value(0.8)
     (sin(x * x) * x).backward()

@@ -18,21 +18,34 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
-RAW_TEX = re.compile(r"\\(?:frac|mathbf|sum|partial|alpha|sigma|left|right|begin|end|cdot|top)\b|\$\$|\\\(|\\\[")
+RAW_TEX = re.compile(
+    r"\\(?:frac|mathbf|sum|partial|alpha|sigma|left|right|begin|end|cdot|top)\b|\$\$|\\\(|\\\["
+)
 
 
 @pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `bash .ci/browser` (as root) or "
-                    "`sudo apt-get install chromium`", pytrace=False)
+        pytest.fail(
+            "Debian's chromium is missing: run `bash .ci/browser` (as root) or "
+            "`sudo apt-get install chromium`",
+            pytrace=False,
+        )
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic", "--disable-features=OptimizationHints,Translate"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                "--disable-features=OptimizationHints,Translate",
+            ],
         )
         yield browser
         browser.close()
@@ -56,10 +69,17 @@ class PageVisit:
                 request_route.abort()
 
         self.context.route("**/*", route)
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on(
+            "console", lambda msg: msg.type == "error" and self.errors.append(msg.text)
+        )
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("response", lambda response: response.status >= 400 and self.errors.append(
-            f"HTTP {response.status} for {response.url}"))
+        self.page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and self.errors.append(f"HTTP {response.status} for {response.url}")
+            ),
+        )
         self.page.goto(f"{site_url}/{path}", wait_until="load")
         # MathJax typesets asynchronously; wait until it says it is done.
         self.page.evaluate("""async () => {
@@ -90,7 +110,9 @@ def test_page_loads_offline_with_maths_and_alt_text(visit, path):
     v = visit(path)
     page = v.page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{path.replace('/', '_').removesuffix('.html')}.png"))
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{path.replace('/', '_').removesuffix('.html')}.png")
+    )
 
     assert not v.external, f"{path} tried to reach other sites: {v.external}"
     assert not v.errors, f"{path} logged console errors: {v.errors}"
@@ -118,8 +140,9 @@ def test_page_loads_offline_with_maths_and_alt_text(visit, path):
         .map(img => ({src: img.getAttribute('src').slice(0, 80), alt: img.getAttribute('alt') || ''}))""")
     for image in images:
         alt = image["alt"].strip()
-        assert len(alt) >= 10 and not re.search(r"\.(png|jpe?g|svg|gif)\b|_images/|^image$", alt, re.I), (
-            f"{path}: image {image['src']} has no meaningful alt text: {alt!r}")
+        assert len(alt) >= 10 and not re.search(
+            r"\.(png|jpe?g|svg|gif)\b|_images/|^image$", alt, re.I
+        ), f"{path}: image {image['src']} has no meaningful alt text: {alt!r}"
 
 
 @pytest.mark.parametrize("path", toc_pages())
@@ -129,22 +152,31 @@ def test_every_slider_changes_what_the_page_shows(visit, path):
     for index in range(sliders.count()):
         slider = sliders.nth(index)
         slider.scroll_into_view_if_needed()
-        container = slider.locator("xpath=ancestor::div[.//img or .//canvas or .//svg][1]")
+        container = slider.locator(
+            "xpath=ancestor::div[.//img or .//canvas or .//svg][1]"
+        )
         before = container.screenshot()
         maximum = int(slider.get_attribute("max") or 1)
         current = int(slider.input_value())
         target = 0 if current != 0 else maximum
-        slider.evaluate("(el, value) => { el.value = value; el.dispatchEvent(new Event('input', {bubbles: true})); "
-                        "el.dispatchEvent(new Event('change', {bubbles: true})); }", str(target))
+        slider.evaluate(
+            "(el, value) => { el.value = value; el.dispatchEvent(new Event('input', {bubbles: true})); "
+            "el.dispatchEvent(new Event('change', {bubbles: true})); }",
+            str(target),
+        )
         v.page.wait_for_timeout(100)
         after = container.screenshot()
-        assert before != after, f"{path}: slider {index} ({slider.get_attribute('data-name')}) changes nothing"
+        assert before != after, (
+            f"{path}: slider {index} ({slider.get_attribute('data-name')}) changes nothing"
+        )
     assert not v.errors, f"{path}: console errors while moving sliders: {v.errors}"
 
 
 def test_search_finds_a_chapter(visit):
     v = visit("search.html?q=perceptron")
-    v.page.wait_for_selector("#search-results ul.search li, ul.search li", timeout=15_000)
+    v.page.wait_for_selector(
+        "#search-results ul.search li, ul.search li", timeout=15_000
+    )
     results = v.page.locator("ul.search li")
     assert results.count() >= 1
     assert not v.external, v.external
@@ -157,6 +189,9 @@ def test_chapter_has_one_well_formed_colab_link(visit, path):
         .map(a => a.href).filter(h => h.includes('colab.research.google.com'))""")
     assert hrefs, f"{path} has no Open-in-Colab link"
     for href in set(hrefs):
-        assert re.fullmatch(r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/"
-                            r"book/\d\d_\w+\.ipynb", href), href
+        assert re.fullmatch(
+            r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/"
+            r"book/\d\d_\w+\.ipynb",
+            href,
+        ), href
         assert href.endswith(path.removeprefix("book/").replace(".html", ".ipynb"))

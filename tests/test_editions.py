@@ -35,7 +35,10 @@ def output_text(output) -> str:
     if "text" in output:
         return "".join(output["text"])
     data = output.get("data", {})
-    return "".join("".join(data.get(kind, "")) for kind in ("text/plain", "text/html", "text/markdown"))
+    return "".join(
+        "".join(data.get(kind, ""))
+        for kind in ("text/plain", "text/html", "text/markdown")
+    )
 
 
 def is_solution_cell(cell) -> bool:
@@ -47,10 +50,16 @@ def split_master(master: Path) -> tuple[list[str], str]:
     secret_lines, public_text = [], []
     for cell in nbformat.read(master, as_version=4).cells:
         if is_solution_cell(cell):
-            secret_lines += [line for line in cell.source.splitlines()
-                             if not line.startswith((":::", "```", ":class:", ":label:")) and line.strip()]
+            secret_lines += [
+                line
+                for line in cell.source.splitlines()
+                if not line.startswith((":::", "```", ":class:", ":label:"))
+                and line.strip()
+            ]
             continue
-        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(cell.source):
+        for region in SOLUTION_REGION.findall(cell.source) + HIDDEN_REGION.findall(
+            cell.source
+        ):
             secret_lines += region.splitlines()
         public_text.append(HIDDEN_REGION.sub("", SOLUTION_REGION.sub("", cell.source)))
         public_text += [output_text(output) for output in cell.get("outputs", [])]
@@ -61,7 +70,13 @@ def split_master(master: Path) -> tuple[list[str], str]:
 def public_corpus() -> str:
     """Everything the book may show: every chapter without its solutions, the pages, the bibliography."""
     parts = [split_master(master)[1] for master in CHAPTERS]
-    parts += [page.read_text() for page in [*(REPO_ROOT / "book").glob("*.md"), REPO_ROOT / "book" / "references.bib"]]
+    parts += [
+        page.read_text()
+        for page in [
+            *(REPO_ROOT / "book").glob("*.md"),
+            REPO_ROOT / "book" / "references.bib",
+        ]
+    ]
     return normalise("\n".join(parts))
 
 
@@ -69,22 +84,48 @@ def secrets_of(master: Path) -> list[str]:
     """Distinctive lines of the chapter's solutions: at least three words and 16 characters,
     and found nowhere in the public text of the book (a line such as `return x` proves nothing)."""
     secrets = {normalise(line) for line in split_master(master)[0]}
-    return sorted(s for s in secrets if len(s) >= 16 and len(s.split()) >= 3
-                  and s not in public_corpus() and s != normalise(NOT_DONE))
+    return sorted(
+        s
+        for s in secrets
+        if len(s) >= 16
+        and len(s.split()) >= 3
+        and s not in public_corpus()
+        and s != normalise(NOT_DONE)
+    )
 
 
 # -- the transformation itself ------------------------------------------------------------------
 
+
 def test_student_notebook_strips_solutions_and_keeps_the_rest():
     solution = nbformat.v4.new_code_cell(
         "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n",
-        metadata={"nbgrader": {"grade": False, "solution": True, "locked": False,
-                               "schema_version": 3, "grade_id": "t-sol"}})
+        metadata={
+            "nbgrader": {
+                "grade": False,
+                "solution": True,
+                "locked": False,
+                "schema_version": 3,
+                "grade_id": "t-sol",
+            }
+        },
+    )
     tests = nbformat.v4.new_code_cell(
         "check('double', lambda: None)\n### BEGIN HIDDEN TESTS\nassert double(2) == 4\n### END HIDDEN TESTS\n",
-        metadata={"nbgrader": {"grade": True, "solution": False, "locked": True, "points": 1,
-                               "schema_version": 3, "grade_id": "t-tests"}})
-    worked = nbformat.v4.new_markdown_cell(":::{solution} ex\nDouble it.\n:::", metadata={"tags": ["solution"]})
+        metadata={
+            "nbgrader": {
+                "grade": True,
+                "solution": False,
+                "locked": True,
+                "points": 1,
+                "schema_version": 3,
+                "grade_id": "t-tests",
+            }
+        },
+    )
+    worked = nbformat.v4.new_markdown_cell(
+        ":::{solution} ex\nDouble it.\n:::", metadata={"tags": ["solution"]}
+    )
     prose = nbformat.v4.new_markdown_cell("Write `double`.")
     solution.outputs = [nbformat.v4.new_output("stream", text="4\n")]
     master = nbformat.v4.new_notebook(cells=[prose, solution, tests, worked])
@@ -95,11 +136,14 @@ def test_student_notebook_strips_solutions_and_keeps_the_rest():
     assert sources[1] == f"def double(x):\n    {NOT_DONE}\n"
     assert "assert double" not in sources[2] and "check('double'" in sources[2]
     assert len(student.cells) == 3, "the worked solution cell is removed"
-    assert all(not cell.get("outputs") for cell in student.cells if cell.cell_type == "code")
+    assert all(
+        not cell.get("outputs") for cell in student.cells if cell.cell_type == "code"
+    )
     assert "return 2 * x" in master.cells[1].source, "the master is not modified"
 
 
 # -- book structure: exercises and solutions ----------------------------------------------------
+
 
 @pytest.mark.parametrize("master", CHAPTERS, ids=lambda p: p.stem)
 def test_chapter_has_six_exercises_each_with_a_solution(master):
@@ -111,26 +155,44 @@ def test_chapter_has_six_exercises_each_with_a_solution(master):
             labels.append(label)
             current = label
         for label in re.findall(r":::\{solution\} ([\w-]+)", cell.source):
-            assert is_solution_cell(cell), f"{master.name}: solution {label} is not tagged {SOLUTION_TAG!r}"
+            assert is_solution_cell(cell), (
+                f"{master.name}: solution {label} is not tagged {SOLUTION_TAG!r}"
+            )
             solved.add(label)
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution") and current:
-            solved.add(current)  # a coding exercise's worked solution is its master code
+        if (
+            cell.cell_type == "code"
+            and cell.metadata.get("nbgrader", {}).get("solution")
+            and current
+        ):
+            solved.add(
+                current
+            )  # a coding exercise's worked solution is its master code
     assert len(labels) >= 6, f"{master.name} has {len(labels)} exercises, fewer than 6"
     assert len(labels) == len(set(labels)), f"{master.name}: duplicate exercise labels"
     missing = [label for label in labels if label not in solved]
     assert not missing, f"{master.name}: exercises without a worked solution: {missing}"
     graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert len(graded) >= 2, f"{master.name}: fewer than two autograded coding exercises"
+    assert len(graded) >= 2, (
+        f"{master.name}: fewer than two autograded coding exercises"
+    )
     for cell in graded:
         assert "### BEGIN HIDDEN TESTS" in cell.source, (
-            f"{master.name}: graded cell {cell.metadata['nbgrader']['grade_id']} has no hidden tests")
+            f"{master.name}: graded cell {cell.metadata['nbgrader']['grade_id']} has no hidden tests"
+        )
 
 
 # -- the public book leaks nothing --------------------------------------------------------------
 
+
 def public_artifacts(site: Path) -> list[Path]:
-    files = [p for p in site.rglob("*") if p.is_file() and p.suffix in {".html", ".ipynb", ".txt", ".js", ".md", ".json"}
-             and "_vendor" not in p.parts and "_static" not in p.parts]
+    files = [
+        p
+        for p in site.rglob("*")
+        if p.is_file()
+        and p.suffix in {".html", ".ipynb", ".txt", ".js", ".md", ".json"}
+        and "_vendor" not in p.parts
+        and "_static" not in p.parts
+    ]
     files += list((REPO_ROOT / "_build" / "sources" / "public").rglob("*.ipynb"))
     return files
 
@@ -150,17 +212,24 @@ def artifact_text(path: Path) -> str:
 @pytest.mark.slow
 def test_public_book_contains_no_solution(built_site):
     secrets = {master.stem: secrets_of(master) for master in CHAPTERS}
-    assert any(secrets.values()), "found no solutions at all in the masters: is the test broken?"
+    assert any(secrets.values()), (
+        "found no solutions at all in the masters: is the test broken?"
+    )
     leaks = []
     for path in public_artifacts(built_site):
         raw = path.read_text(errors="ignore")
-        leaks += [f"{path.relative_to(REPO_ROOT)}: marker {m!r}" for m in MARKERS if m in raw]
+        leaks += [
+            f"{path.relative_to(REPO_ROOT)}: marker {m!r}" for m in MARKERS if m in raw
+        ]
         if path.suffix == ".html" and re.search(r'class="[^"]*\bsolution\b', raw):
             leaks.append(f"{path.relative_to(REPO_ROOT)}: a solution block")
         text = artifact_text(path)
         for chapter, lines in secrets.items():
-            leaks += [f"{path.relative_to(REPO_ROOT)}: {chapter} solution line {line!r}"
-                      for line in lines if line in text]
+            leaks += [
+                f"{path.relative_to(REPO_ROOT)}: {chapter} solution line {line!r}"
+                for line in lines
+                if line in text
+            ]
     assert not leaks, "solutions leak into the public book:\n" + "\n".join(leaks[:30])
 
 
@@ -169,6 +238,7 @@ def test_search_index_holds_no_word_found_only_in_solutions(built_site):
     import snowballstemmer
 
     stem = snowballstemmer.stemmer("porter").stemWord
+
     def words(text: str, shortest: int = 1) -> set[str]:
         return {stem(w.lower()) for w in re.findall(rf"[A-Za-z]{{{shortest},}}", text)}
 
@@ -178,16 +248,23 @@ def test_search_index_holds_no_word_found_only_in_solutions(built_site):
             if is_solution_cell(cell):
                 solution_words |= words(cell.source, shortest=6)
             else:
-                public_words |= words(SOLUTION_REGION.sub("", HIDDEN_REGION.sub("", cell.source)))
+                public_words |= words(
+                    SOLUTION_REGION.sub("", HIDDEN_REGION.sub("", cell.source))
+                )
                 for output in cell.get("outputs", []):
                     public_words |= words(output_text(output))
-    for page in [*(REPO_ROOT / "book").glob("*.md"), REPO_ROOT / "book" / "references.bib"]:
+    for page in [
+        *(REPO_ROOT / "book").glob("*.md"),
+        REPO_ROOT / "book" / "references.bib",
+    ]:
         public_words |= words(page.read_text())
     only_in_solutions = solution_words - public_words
     index = (built_site / "searchindex.js").read_text()
     terms = set(re.findall(r'"([a-z0-9]+)"\s*:', index))
     leaked = sorted(only_in_solutions & terms)
-    assert not leaked, f"words found only in solutions are in the search index: {leaked[:20]}"
+    assert not leaked, (
+        f"words found only in solutions are in the search index: {leaked[:20]}"
+    )
 
 
 @pytest.mark.slow
@@ -195,17 +272,26 @@ def test_search_index_holds_no_word_found_only_in_solutions(built_site):
 def test_public_chapter_reports_unfinished_exercises(built_site, master):
     """The public page ran the student version: each coding exercise says it is not done yet."""
     nb = nbformat.read(master, as_version=4)
-    checks = sum(1 for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and "check(" in c.source)
+    checks = sum(
+        1
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and "check(" in c.source
+    )
     html = (built_site / "book" / f"{master.stem}.html").read_text()
     assert html.count("[not done yet]") >= checks >= 1
 
 
 # -- the instructor edition -----------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_instructor_edition_builds_strictly_and_shows_every_solution():
-    result = subprocess.run([sys.executable, "-m", "booktools.build", "--edition", "instructor"],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "booktools.build", "--edition", "instructor"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
     assert result.returncode == 0, f"instructor build failed:\n{tail}"
     site = REPO_ROOT / "_build" / "instructor" / "_build" / "html"
@@ -214,19 +300,31 @@ def test_instructor_edition_builds_strictly_and_shows_every_solution():
         html = (site / "book" / f"{master.stem}.html").read_text()
         worked = sum(1 for c in nb.cells if is_solution_cell(c))
         shown = len(re.findall(r'class="[^"]*\bsolution\b[^"]*\bdropdown\b', html))
-        assert shown == worked, f"{master.stem}: {worked} worked solutions, {shown} shown under a toggle"
+        assert shown == worked, (
+            f"{master.stem}: {worked} worked solutions, {shown} shown under a toggle"
+        )
         text = artifact_text(site / "book" / f"{master.stem}.html")
-        code_solutions = [normalise(region) for c in nb.cells for region in SOLUTION_REGION.findall(c.source)]
+        code_solutions = [
+            normalise(region)
+            for c in nb.cells
+            for region in SOLUTION_REGION.findall(c.source)
+        ]
         for region in code_solutions:
-            assert region[:40] in text, f"{master.stem}: solution code missing: {region[:40]!r}"
+            assert region[:40] in text, (
+                f"{master.stem}: solution code missing: {region[:40]!r}"
+            )
 
 
 # -- autograding round trip -----------------------------------------------------------------------
 
+
 def fill_first_exercise(student: Path, master: Path, target: Path) -> str:
     """Copy of the student notebook with the first solution cell completed from the master."""
-    solved = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(master, as_version=4).cells
-              if c.metadata.get("nbgrader", {}).get("solution")}
+    solved = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in nbformat.read(master, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = nbformat.read(student, as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -243,8 +341,12 @@ def test_autograding_round_trip(tmp_path, master):
     course = tmp_path / "course"
     student = assignment.create(master.stem, course)
     text = student.read_text()
-    assert not [m for m in MARKERS if m in text], "solution or hidden-test markers in the student notebook"
-    assert not [c for c in nbformat.read(student, as_version=4).cells if is_solution_cell(c)]
+    assert not [m for m in MARKERS if m in text], (
+        "solution or hidden-test markers in the student notebook"
+    )
+    assert not [
+        c for c in nbformat.read(student, as_version=4).cells if is_solution_cell(c)
+    ]
     for line in secrets_of(master):
         assert line not in artifact_text(student), f"student notebook leaks {line!r}"
 
@@ -260,26 +362,36 @@ def test_autograding_round_trip(tmp_path, master):
     scores = assignment.autograde(master.stem, course)
     full, maximum = scores["complete"]
     assert maximum > 0 and full == maximum, f"the master scores {full}/{maximum}"
-    assert scores["untouched"][0] == 0, f"an untouched student notebook scores {scores['untouched']}"
+    assert scores["untouched"][0] == 0, (
+        f"an untouched student notebook scores {scores['untouched']}"
+    )
     partial = scores["partial"][0]
     assert 0 < partial < maximum, f"completing only {filled} scores {partial}/{maximum}"
 
     # The untouched notebook ran to the end: the only errors are the hidden tests of graded
     # cells, and every visible check said "not done yet".
-    graded_run = nbformat.read(course / "autograded" / "untouched" / master.stem / master.name, as_version=4)
+    graded_run = nbformat.read(
+        course / "autograded" / "untouched" / master.stem / master.name, as_version=4
+    )
     for cell in graded_run.cells:
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         is_graded = cell.metadata.get("nbgrader", {}).get("grade", False)
-        assert not errors or is_graded, f"{master.stem}: an ungraded cell failed: {cell.source[:80]!r}"
+        assert not errors or is_graded, (
+            f"{master.stem}: an ungraded cell failed: {cell.source[:80]!r}"
+        )
         if is_graded and "check(" in cell.source:
             shown = "".join(o.get("text", "") for o in cell.get("outputs", []))
-            assert "[not done yet]" in shown, f"{master.stem}: a check did not report 'not done yet'"
+            assert "[not done yet]" in shown, (
+                f"{master.stem}: a check did not report 'not done yet'"
+            )
 
     nb = nbformat.read(master, as_version=4)
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
     report[master.stem] = {
-        "exercises": sum(len(re.findall(r":::\{exercise\}", c.source)) for c in nb.cells),
+        "exercises": sum(
+            len(re.findall(r":::\{exercise\}", c.source)) for c in nb.cells
+        ),
         "autograded_points": maximum,
         "scores": {k: v[0] for k, v in scores.items()},
     }
@@ -288,17 +400,29 @@ def test_autograding_round_trip(tmp_path, master):
 
 # -- the branch the public Colab buttons open ----------------------------------------------------
 
+
 def test_student_branch_holds_public_notebooks(tmp_path):
     from booktools.editions import publish_student_branch
 
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(clone)], check=True)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True
+    ).stdout
     publish_student_branch("student-edition", repo=clone)
     for master in chapter_notebooks(clone):
-        shown = subprocess.run(["git", "show", f"student-edition:book/{master.name}"], cwd=clone,
-                               capture_output=True, text=True, check=True).stdout
-        assert not [m for m in MARKERS if m in shown], f"{master.name} on the branch has solutions"
+        shown = subprocess.run(
+            ["git", "show", f"student-edition:book/{master.name}"],
+            cwd=clone,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert not [m for m in MARKERS if m in shown], (
+            f"{master.name} on the branch has solutions"
+        )
         assert json.loads(shown)["cells"], f"{master.name} on the branch is empty"
-    after = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout
+    after = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True
+    ).stdout
     assert after == head, "publishing the branch must not move the current branch"

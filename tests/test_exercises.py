@@ -38,9 +38,13 @@ def test_other_errors_are_not_swallowed():
         check("Exercise 1.4", test)
 
 
-@pytest.mark.parametrize("description,test,error", [
-    ("", lambda: None, ValueError), ("Exercise", 42, TypeError),
-])
+@pytest.mark.parametrize(
+    "description,test,error",
+    [
+        ("", lambda: None, ValueError),
+        ("Exercise", 42, TypeError),
+    ],
+)
 def test_bad_arguments(description, test, error):
     with pytest.raises(error):
         check(description, test)

@@ -34,14 +34,23 @@ def test_one_frame_per_combination_and_frames_differ():
 
 
 def test_html_has_a_range_input_per_control_and_the_initial_frame():
-    figure = interactive_figure(draw_line, CONTROLS, alt=ALT, initial={"slope": 1.0, "offset": 0.0})
+    figure = interactive_figure(
+        draw_line, CONTROLS, alt=ALT, initial={"slope": 1.0, "offset": 0.0}
+    )
     page = figure.to_html()
-    inputs = re.findall(r'<input type="range" data-name="(\w+)" min="0" max="(\d+)" step="1" value="(\d+)"', page)
+    inputs = re.findall(
+        r'<input type="range" data-name="(\w+)" min="0" max="(\d+)" step="1" value="(\d+)"',
+        page,
+    )
     assert inputs == [("slope", "2", "2"), ("offset", "1", "0")]
     frames = figure.frames()
-    assert f'src="data:image/png;base64,{frames[2 * 2 + 0]}"' in page  # row-major index of (1.0, 0.0)
+    assert (
+        f'src="data:image/png;base64,{frames[2 * 2 + 0]}"' in page
+    )  # row-major index of (1.0, 0.0)
     assert "slope = 1" in page and ALT in page
-    assert "http" not in page.replace("data:image/png", ""), "the HTML view must not fetch anything"
+    assert "http" not in page.replace("data:image/png", ""), (
+        "the HTML view must not fetch anything"
+    )
 
 
 def test_mimebundle_carries_both_views():
@@ -66,20 +75,29 @@ def test_live_widget_redraws_when_a_slider_moves():
     assert calls == [(-1.0, 1.0), (-1.0, 0.0)]
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    ({"controls": {}}, ValueError, "controls"),
-    ({"controls": {"slope": [1.0]}}, ValueError, r"controls\['slope'\]"),
-    ({"controls": {"not a name": [1, 2]}}, ValueError, "keyword-argument"),
-    ({"controls": {"a": list(range(20)), "b": list(range(20))}}, ValueError, "400 frames"),
-    ({"alt": "plot"}, ValueError, "alt"),
-    ({"initial": {"slope": 7.0}}, ValueError, r"initial\['slope'\]"),
-    ({"initial": {"tilt": 0.0}}, ValueError, "tilt"),
-    ({"draw": "not callable"}, TypeError, "draw"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        ({"controls": {}}, ValueError, "controls"),
+        ({"controls": {"slope": [1.0]}}, ValueError, r"controls\['slope'\]"),
+        ({"controls": {"not a name": [1, 2]}}, ValueError, "keyword-argument"),
+        (
+            {"controls": {"a": list(range(20)), "b": list(range(20))}},
+            ValueError,
+            "400 frames",
+        ),
+        ({"alt": "plot"}, ValueError, "alt"),
+        ({"initial": {"slope": 7.0}}, ValueError, r"initial\['slope'\]"),
+        ({"initial": {"tilt": 0.0}}, ValueError, "tilt"),
+        ({"draw": "not callable"}, TypeError, "draw"),
+    ],
+)
 def test_bad_arguments_name_the_argument(kwargs, error, match):
     arguments = {"draw": draw_line, "controls": CONTROLS, "alt": ALT, **kwargs}
     with pytest.raises(error, match=match):
-        interactive_figure(arguments.pop("draw"), arguments.pop("controls"), **arguments)
+        interactive_figure(
+            arguments.pop("draw"), arguments.pop("controls"), **arguments
+        )
 
 
 def test_draw_must_return_a_figure():

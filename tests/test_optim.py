@@ -70,26 +70,64 @@ def hyper(seed):
 
 # each entry: (ours, torch's), both built from the hyper-parameter dict h
 PAIRS = {
-    "SGD": (lambda h: optim.SGD(h["lr"], weight_decay=h["wd"]),
-            lambda h: lambda p: torch.optim.SGD(p, lr=h["lr"], weight_decay=h["wd"])),
-    "Momentum": (lambda h: optim.Momentum(h["lr"], beta=h["beta"], weight_decay=h["wd"]),
-                 lambda h: lambda p: torch.optim.SGD(p, lr=h["lr"], momentum=h["beta"],
-                                                     weight_decay=h["wd"])),
-    "Nesterov": (lambda h: optim.Nesterov(h["lr"], beta=h["beta"], weight_decay=h["wd"]),
-                 lambda h: lambda p: torch.optim.SGD(p, lr=h["lr"], momentum=h["beta"],
-                                                     nesterov=True, weight_decay=h["wd"])),
-    "AdaGrad": (lambda h: optim.AdaGrad(10 * h["lr"], eps=h["eps"], weight_decay=h["wd"]),
-                lambda h: lambda p: torch.optim.Adagrad(p, lr=10 * h["lr"], eps=h["eps"],
-                                                        weight_decay=h["wd"])),
-    "RMSProp": (lambda h: optim.RMSProp(h["lr"], alpha=h["alpha"], eps=h["eps"], weight_decay=h["wd"]),
-                lambda h: lambda p: torch.optim.RMSprop(p, lr=h["lr"], alpha=h["alpha"], eps=h["eps"],
-                                                        weight_decay=h["wd"])),
-    "Adam": (lambda h: optim.Adam(h["lr"], betas=h["betas"], eps=h["eps"], weight_decay=h["wd"]),
-             lambda h: lambda p: torch.optim.Adam(p, lr=h["lr"], betas=h["betas"], eps=h["eps"],
-                                                  weight_decay=h["wd"])),
-    "AdamW": (lambda h: optim.AdamW(h["lr"], betas=h["betas"], eps=h["eps"], weight_decay=h["wd"]),
-              lambda h: lambda p: torch.optim.AdamW(p, lr=h["lr"], betas=h["betas"], eps=h["eps"],
-                                                    weight_decay=h["wd"])),
+    "SGD": (
+        lambda h: optim.SGD(h["lr"], weight_decay=h["wd"]),
+        lambda h: lambda p: torch.optim.SGD(p, lr=h["lr"], weight_decay=h["wd"]),
+    ),
+    "Momentum": (
+        lambda h: optim.Momentum(h["lr"], beta=h["beta"], weight_decay=h["wd"]),
+        lambda h: (
+            lambda p: torch.optim.SGD(
+                p, lr=h["lr"], momentum=h["beta"], weight_decay=h["wd"]
+            )
+        ),
+    ),
+    "Nesterov": (
+        lambda h: optim.Nesterov(h["lr"], beta=h["beta"], weight_decay=h["wd"]),
+        lambda h: (
+            lambda p: torch.optim.SGD(
+                p, lr=h["lr"], momentum=h["beta"], nesterov=True, weight_decay=h["wd"]
+            )
+        ),
+    ),
+    "AdaGrad": (
+        lambda h: optim.AdaGrad(10 * h["lr"], eps=h["eps"], weight_decay=h["wd"]),
+        lambda h: (
+            lambda p: torch.optim.Adagrad(
+                p, lr=10 * h["lr"], eps=h["eps"], weight_decay=h["wd"]
+            )
+        ),
+    ),
+    "RMSProp": (
+        lambda h: optim.RMSProp(
+            h["lr"], alpha=h["alpha"], eps=h["eps"], weight_decay=h["wd"]
+        ),
+        lambda h: (
+            lambda p: torch.optim.RMSprop(
+                p, lr=h["lr"], alpha=h["alpha"], eps=h["eps"], weight_decay=h["wd"]
+            )
+        ),
+    ),
+    "Adam": (
+        lambda h: optim.Adam(
+            h["lr"], betas=h["betas"], eps=h["eps"], weight_decay=h["wd"]
+        ),
+        lambda h: (
+            lambda p: torch.optim.Adam(
+                p, lr=h["lr"], betas=h["betas"], eps=h["eps"], weight_decay=h["wd"]
+            )
+        ),
+    ),
+    "AdamW": (
+        lambda h: optim.AdamW(
+            h["lr"], betas=h["betas"], eps=h["eps"], weight_decay=h["wd"]
+        ),
+        lambda h: (
+            lambda p: torch.optim.AdamW(
+                p, lr=h["lr"], betas=h["betas"], eps=h["eps"], weight_decay=h["wd"]
+            )
+        ),
+    ),
 }
 
 
@@ -111,20 +149,42 @@ def test_same_steps_as_torch(name, seed, dim):
 @pytest.mark.parametrize("name", ["Momentum", "Adam", "AdamW"])
 def test_same_steps_as_torch_with_default_hyper_parameters(name):
     grad, x0 = random_problem(42, 6)
-    ours = {"Momentum": optim.Momentum(0.01), "Adam": optim.Adam(), "AdamW": optim.AdamW()}[name]
-    theirs = {"Momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
-              "Adam": lambda p: torch.optim.Adam(p), "AdamW": lambda p: torch.optim.AdamW(p)}[name]
-    assert np.max(np.abs(optim.optimize(ours, grad, x0, 200) - torch_iterates(theirs, grad, x0, 200))) <= TOL
+    ours = {
+        "Momentum": optim.Momentum(0.01),
+        "Adam": optim.Adam(),
+        "AdamW": optim.AdamW(),
+    }[name]
+    theirs = {
+        "Momentum": lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9),
+        "Adam": lambda p: torch.optim.Adam(p),
+        "AdamW": lambda p: torch.optim.AdamW(p),
+    }[name]
+    assert (
+        np.max(
+            np.abs(
+                optim.optimize(ours, grad, x0, 200)
+                - torch_iterates(theirs, grad, x0, 200)
+            )
+        )
+        <= TOL
+    )
 
 
 def test_defaults_match_torch():
-    for ours, theirs in [(optim.AdaGrad(), torch.optim.Adagrad), (optim.RMSProp(), torch.optim.RMSprop),
-                         (optim.Adam(), torch.optim.Adam), (optim.AdamW(), torch.optim.AdamW)]:
+    for ours, theirs in [
+        (optim.AdaGrad(), torch.optim.Adagrad),
+        (optim.RMSProp(), torch.optim.RMSprop),
+        (optim.Adam(), torch.optim.Adam),
+        (optim.AdamW(), torch.optim.AdamW),
+    ]:
         defaults = theirs([torch.zeros(1, requires_grad=True)]).defaults
         assert ours.lr == defaults["lr"]
         assert ours.eps == defaults["eps"]
         assert ours.weight_decay == defaults["weight_decay"]
-    assert optim.RMSProp().alpha == torch.optim.RMSprop([torch.zeros(1, requires_grad=True)]).defaults["alpha"]
+    assert (
+        optim.RMSProp().alpha
+        == torch.optim.RMSprop([torch.zeros(1, requires_grad=True)]).defaults["alpha"]
+    )
 
 
 @pytest.mark.parametrize("seed,dim", CASES)
@@ -189,7 +249,9 @@ def test_learning_rate_regimes_on_the_worked_example():
     one_step = optim.gradient_descent(lecture_grad, [2.0, 2.0], 0.5, 1)
     np.testing.assert_allclose(one_step[1], [-1, 1], atol=1e-15)
     bouncing = optim.gradient_descent(lecture_grad, [2.0, 2.0], 1.0, 6)
-    np.testing.assert_allclose(bouncing[1::2], [[-4, 0]] * 3)  # (2,2) -> (-4,0) -> (2,2) ...
+    np.testing.assert_allclose(
+        bouncing[1::2], [[-4, 0]] * 3
+    )  # (2,2) -> (-4,0) -> (2,2) ...
     np.testing.assert_allclose(bouncing[0::2], [[2, 2]] * 4)
     diverging = optim.gradient_descent(lecture_grad, [2.0, 2.0], 1.1, 20)
     distance = np.linalg.norm(diverging - [-1, 1], axis=1)
@@ -304,7 +366,9 @@ def test_clip_by_norm_matches_torch(seed):
     t = torch.tensor(g, requires_grad=True)
     t.grad = torch.tensor(g)
     torch.nn.utils.clip_grad_norm_([t], max_norm)
-    np.testing.assert_allclose(optim.clip_by_norm(g, max_norm, eps=1e-6), t.grad.numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        optim.clip_by_norm(g, max_norm, eps=1e-6), t.grad.numpy(), rtol=1e-12, atol=0
+    )
 
 
 def test_clip_by_norm_properties():
@@ -318,42 +382,58 @@ def test_clip_by_norm_properties():
         v = rng.normal(size=5) * 100
         c = optim.clip_by_norm(v, 2.5)
         assert np.linalg.norm(c) <= 2.5 * (1 + 1e-12)
-        assert np.dot(c, v) / (np.linalg.norm(c) * np.linalg.norm(v)) == pytest.approx(1)
+        assert np.dot(c, v) / (np.linalg.norm(c) * np.linalg.norm(v)) == pytest.approx(
+            1
+        )
 
 
 # -- bad input -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs,error,message", [
-    ({"lr": 0}, ValueError, "lr must be > 0"),
-    ({"lr": -0.1}, ValueError, "lr must be > 0"),
-    ({"lr": "0.1"}, TypeError, "lr must be a real number"),
-    ({"lr": float("nan")}, ValueError, "lr must be finite"),
-    ({"steps": -1}, ValueError, "steps must be >= 0"),
-    ({"steps": 2.5}, TypeError, "steps must be an int"),
-    ({"steps": True}, TypeError, "steps must be an int"),
-    ({"x0": [[1.0, 2.0], [3.0, 4.0]]}, ValueError, r"x0 must be 1-D \(or a scalar\), got shape \(2, 2\)"),
-    ({"x0": []}, ValueError, "x0 must not be empty"),
-    ({"x0": [1.0, np.inf]}, ValueError, "x0 must be finite"),
-    ({"x0": "ab"}, TypeError, "x0 must be a number"),
-    ({"x0": [1 + 2j, 0]}, TypeError, "x0 must hold real numbers"),
-    ({"grad": 3}, TypeError, "grad must be a function"),
-    ({"grad": lambda x: np.zeros(3)}, ValueError, r"grad must return an array of shape \(2,\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"lr": 0}, ValueError, "lr must be > 0"),
+        ({"lr": -0.1}, ValueError, "lr must be > 0"),
+        ({"lr": "0.1"}, TypeError, "lr must be a real number"),
+        ({"lr": float("nan")}, ValueError, "lr must be finite"),
+        ({"steps": -1}, ValueError, "steps must be >= 0"),
+        ({"steps": 2.5}, TypeError, "steps must be an int"),
+        ({"steps": True}, TypeError, "steps must be an int"),
+        (
+            {"x0": [[1.0, 2.0], [3.0, 4.0]]},
+            ValueError,
+            r"x0 must be 1-D \(or a scalar\), got shape \(2, 2\)",
+        ),
+        ({"x0": []}, ValueError, "x0 must not be empty"),
+        ({"x0": [1.0, np.inf]}, ValueError, "x0 must be finite"),
+        ({"x0": "ab"}, TypeError, "x0 must be a number"),
+        ({"x0": [1 + 2j, 0]}, TypeError, "x0 must hold real numbers"),
+        ({"grad": 3}, TypeError, "grad must be a function"),
+        (
+            {"grad": lambda x: np.zeros(3)},
+            ValueError,
+            r"grad must return an array of shape \(2,\)",
+        ),
+    ],
+)
 def test_gradient_descent_rejects_bad_input(kwargs, error, message):
     arguments = {"grad": lecture_grad, "x0": [2.0, 2.0], "lr": 0.1, "steps": 3} | kwargs
     with pytest.raises(error, match=message):
         optim.gradient_descent(**arguments)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda: optim.SGD(0), "lr must be > 0"),
-    (lambda: optim.SGD(0.1, weight_decay=-1), "weight_decay must be >= 0"),
-    (lambda: optim.Momentum(0.1, beta=1.0), r"beta must be in \[0, 1\)"),
-    (lambda: optim.Nesterov(0.1, beta=-0.1), r"beta must be in \[0, 1\)"),
-    (lambda: optim.AdaGrad(eps=-1e-10), "eps must be >= 0"),
-    (lambda: optim.RMSProp(alpha=1.5), r"alpha must be in \[0, 1\)"),
-    (lambda: optim.Adam(betas=(0.9, 1.0)), r"betas\[1\] must be in \[0, 1\)"),
-    (lambda: optim.AdamW(lr=-1), "lr must be > 0"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda: optim.SGD(0), "lr must be > 0"),
+        (lambda: optim.SGD(0.1, weight_decay=-1), "weight_decay must be >= 0"),
+        (lambda: optim.Momentum(0.1, beta=1.0), r"beta must be in \[0, 1\)"),
+        (lambda: optim.Nesterov(0.1, beta=-0.1), r"beta must be in \[0, 1\)"),
+        (lambda: optim.AdaGrad(eps=-1e-10), "eps must be >= 0"),
+        (lambda: optim.RMSProp(alpha=1.5), r"alpha must be in \[0, 1\)"),
+        (lambda: optim.Adam(betas=(0.9, 1.0)), r"betas\[1\] must be in \[0, 1\)"),
+        (lambda: optim.AdamW(lr=-1), "lr must be > 0"),
+    ],
+)
 def test_optimizers_reject_bad_hyper_parameters(make, message):
     with pytest.raises(ValueError, match=message):
         make()
@@ -363,7 +443,9 @@ def test_optimizer_step_errors():
     with pytest.raises(TypeError, match="betas must be a pair"):
         optim.Adam(betas=0.9)
     adam = optim.Adam()
-    with pytest.raises(ValueError, match=r"g must have the shape of x \(2,\), got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"g must have the shape of x \(2,\), got shape \(3,\)"
+    ):
         adam.step([1.0, 2.0], [1.0, 2.0, 3.0])
     adam.step([1.0, 2.0], [0.1, 0.2])
     with pytest.raises(ValueError, match="call reset"):
@@ -377,7 +459,9 @@ def test_quadratic_and_newton_errors():
         optim.exact_line_search([[1.0, 2.0], [0.0, 1.0]], [0.0, 0.0], [1.0, 1.0], 3)
     with pytest.raises(ValueError, match="A must be positive definite"):
         optim.exact_line_search([[1.0, 0.0], [0.0, -1.0]], [0.0, 0.0], [1.0, 1.0], 3)
-    with pytest.raises(ValueError, match=r"A must be a square matrix of shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"A must be a square matrix of shape \(2, 2\)"
+    ):
         optim.exact_line_search(np.eye(3), [0.0, 0.0], [1.0, 1.0], 3)
     with pytest.raises(ValueError, match=r"x0 must have the shape of b \(2,\)"):
         optim.exact_line_search(np.eye(2), [0.0, 0.0], [1.0, 1.0, 1.0], 3)
@@ -385,9 +469,13 @@ def test_quadratic_and_newton_errors():
         optim.quadratic_rate(0.5)
     with pytest.raises(ValueError, match="H is singular"):
         optim.newton_step([1.0, 1.0], [1.0, 1.0], np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"H must be a square matrix of shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"H must be a square matrix of shape \(2, 2\)"
+    ):
         optim.newton_step([1.0, 1.0], [1.0, 1.0], np.eye(3))
     with pytest.raises(ValueError, match="max_norm must be > 0"):
         optim.clip_by_norm([1.0, 2.0], 0.0)
-    with pytest.raises(ValueError, match=r"g must be 1-D \(or a scalar\), got shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"g must be 1-D \(or a scalar\), got shape \(2, 2\)"
+    ):
         optim.clip_by_norm(np.eye(2), 1.0)

@@ -29,10 +29,22 @@ def separable_data(seed, n=40, dim=2, margin=0.2):
 @pytest.mark.parametrize("seed", range(5))
 def test_neuron_matches_torch_linear_then_sign(seed):
     rng = np.random.default_rng(seed)
-    X, w, b = rng.standard_normal((20, 3)), rng.standard_normal(3), float(rng.standard_normal())
-    z = F.linear(torch.tensor(X), torch.tensor(w)[None, :], torch.tensor([b], dtype=torch.float64))[:, 0]
-    np.testing.assert_array_equal(pc.neuron(X, w, b), torch.where(z >= 0, 1.0, -1.0).numpy())
-    np.testing.assert_allclose(pc.neuron(X, w, b, np.tanh), torch.tanh(z).numpy(), rtol=1e-12)
+    X, w, b = (
+        rng.standard_normal((20, 3)),
+        rng.standard_normal(3),
+        float(rng.standard_normal()),
+    )
+    z = F.linear(
+        torch.tensor(X),
+        torch.tensor(w)[None, :],
+        torch.tensor([b], dtype=torch.float64),
+    )[:, 0]
+    np.testing.assert_array_equal(
+        pc.neuron(X, w, b), torch.where(z >= 0, 1.0, -1.0).numpy()
+    )
+    np.testing.assert_allclose(
+        pc.neuron(X, w, b, np.tanh), torch.tanh(z).numpy(), rtol=1e-12
+    )
 
 
 def test_lecture_table_loss_worked_by_hand():
@@ -48,7 +60,11 @@ def test_lecture_table_loss_worked_by_hand():
 @pytest.mark.parametrize("seed", range(5))
 def test_squared_error_loss_is_four_times_the_number_of_mistakes(seed):
     rng = np.random.default_rng(seed)
-    X, w, b = rng.standard_normal((30, 2)), rng.standard_normal(2), float(rng.standard_normal())
+    X, w, b = (
+        rng.standard_normal((30, 2)),
+        rng.standard_normal(2),
+        float(rng.standard_normal()),
+    )
     d = rng.choice([-1.0, 1.0], 30)
     mistakes = sum((1.0 if x @ w + b >= 0 else -1.0) != t for x, t in zip(X, d))
     assert pc.squared_error_loss(X, d, w, b) == 4 * mistakes
@@ -82,7 +98,9 @@ def test_lecture_table_is_solved():
     result = pc.train_perceptron(pc.LECTURE_X, pc.LECTURE_D)
     assert result.converged
     scores = pc.LECTURE_X @ result.w + result.b
-    assert np.all(pc.LECTURE_D * scores > 0)  # strictly on the right side, not on the line
+    assert np.all(
+        pc.LECTURE_D * scores > 0
+    )  # strictly on the right side, not on the line
     assert result.updates == len(result.trace)
     # the trace replays: each recorded step is a perceptron_update from the previous state
     w, b = np.zeros(2), 0.0
@@ -144,7 +162,9 @@ def test_separating_parameters_match_a_brute_force_loop(seed):
     X = rng.integers(-2, 3, size=(5, 2)).astype(float)
     d = rng.choice([-1.0, 1.0], 5)
     values = np.linspace(-2, 2, 9)
-    np.testing.assert_array_equal(pc.separating_parameters(X, d, values), brute_force_search(X, d, values))
+    np.testing.assert_array_equal(
+        pc.separating_parameters(X, d, values), brute_force_search(X, d, values)
+    )
 
 
 def test_separating_parameters_lecture_versus_xor():
@@ -162,8 +182,12 @@ def test_binary_cross_entropy_matches_torch(seed):
     z = 5 * rng.standard_normal(50)
     z[:2] = [-800.0, 800.0]  # far out in the tails: still exact, no log(0)
     t = rng.integers(0, 2, 50).astype(float)
-    expected = F.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(t)).item()
-    assert pc.binary_cross_entropy_with_logits(z, t) == pytest.approx(expected, rel=1e-12)
+    expected = F.binary_cross_entropy_with_logits(
+        torch.tensor(z), torch.tensor(t)
+    ).item()
+    assert pc.binary_cross_entropy_with_logits(z, t) == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -173,7 +197,9 @@ def test_logistic_gradient_matches_autograd(seed):
     w, b = rng.standard_normal(3), float(rng.standard_normal())
     tw = torch.tensor(w, requires_grad=True)
     tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
-    loss = F.binary_cross_entropy_with_logits(torch.tensor(X) @ tw + tb, torch.tensor(t))
+    loss = F.binary_cross_entropy_with_logits(
+        torch.tensor(X) @ tw + tb, torch.tensor(t)
+    )
     loss.backward()
     gw, gb = pc.logistic_regression_gradient(X, t, w, b)
     np.testing.assert_allclose(gw, tw.grad.numpy(), rtol=1e-10)
@@ -201,10 +227,18 @@ def test_fit_logistic_regression_takes_the_same_steps_as_torch_sgd(seed):
         model.weight.zero_()
         model.bias.zero_()
     torch_gradient_descent(
-        model, lambda m: F.binary_cross_entropy_with_logits(m(torch.tensor(X))[:, 0], torch.tensor(t)), 0.5, 200)
+        model,
+        lambda m: F.binary_cross_entropy_with_logits(
+            m(torch.tensor(X))[:, 0], torch.tensor(t)
+        ),
+        0.5,
+        200,
+    )
     np.testing.assert_allclose(fit.w, model.weight.detach().numpy()[0], rtol=1e-9)
     assert fit.b == pytest.approx(model.bias.item(), rel=1e-9, abs=1e-12)
-    assert fit.losses.shape == (201,) and fit.losses[-1] < fit.losses[0] == pytest.approx(np.log(2))
+    assert fit.losses.shape == (201,) and fit.losses[-1] < fit.losses[
+        0
+    ] == pytest.approx(np.log(2))
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -217,7 +251,9 @@ def test_cross_entropy_and_its_gradient_match_torch(seed, k):
     tb = torch.tensor(b, requires_grad=True)
     loss = F.cross_entropy(F.linear(torch.tensor(X), tW, tb), torch.tensor(labels))
     loss.backward()
-    assert pc.cross_entropy(X @ W.T + b, labels) == pytest.approx(loss.item(), rel=1e-12)
+    assert pc.cross_entropy(X @ W.T + b, labels) == pytest.approx(
+        loss.item(), rel=1e-12
+    )
     gW, gb = pc.softmax_regression_gradient(X, labels, W, b)
     np.testing.assert_allclose(gW, tW.grad.numpy(), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(gb, tb.grad.numpy(), rtol=1e-10, atol=1e-14)
@@ -232,18 +268,34 @@ def test_fit_softmax_regression_takes_the_same_steps_as_torch_sgd():
     with torch.no_grad():
         model.weight.copy_(torch.tensor(W0))
         model.bias.copy_(torch.tensor(b0))
-    torch_gradient_descent(model, lambda m: F.cross_entropy(m(torch.tensor(X)), torch.tensor(labels)), 0.3, 150)
-    np.testing.assert_allclose(fit.w, model.weight.detach().numpy(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(fit.b, model.bias.detach().numpy(), rtol=1e-9, atol=1e-12)
+    torch_gradient_descent(
+        model,
+        lambda m: F.cross_entropy(m(torch.tensor(X)), torch.tensor(labels)),
+        0.3,
+        150,
+    )
+    np.testing.assert_allclose(
+        fit.w, model.weight.detach().numpy(), rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        fit.b, model.bias.detach().numpy(), rtol=1e-9, atol=1e-12
+    )
 
 
 def test_one_hot_matches_torch():
     labels = np.array([2, 0, 1, 2])
-    np.testing.assert_array_equal(pc.one_hot(labels, 4), F.one_hot(torch.tensor(labels), 4).numpy())
+    np.testing.assert_array_equal(
+        pc.one_hot(labels, 4), F.one_hot(torch.tensor(labels), 4).numpy()
+    )
 
 
 def test_truth_table_order_and_values():
-    assert pc.truth_table(lambda a, b: a ^ b) == [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]
+    assert pc.truth_table(lambda a, b: a ^ b) == [
+        (0, 0, 0),
+        (0, 1, 1),
+        (1, 0, 1),
+        (1, 1, 0),
+    ]
 
 
 # -- bad input ------------------------------------------------------------------------------------

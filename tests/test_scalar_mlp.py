@@ -8,19 +8,39 @@ import pytest
 import torch
 
 from dlbook.autograd import Value
-from dlbook.scalar_mlp import (MLP, Layer, Neuron, accuracy, logistic_loss, make_moons, predict,
-                               train, xor_data)
+from dlbook.scalar_mlp import (
+    MLP,
+    Layer,
+    Neuron,
+    accuracy,
+    logistic_loss,
+    make_moons,
+    predict,
+    train,
+    xor_data,
+)
 
 TOL = 1e-9
-TORCH_ACT = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "linear": lambda z: z}
+TORCH_ACT = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "linear": lambda z: z,
+}
 
 
 def torch_copy(model: MLP):
     """The model's weights as float64 torch tensors: one (W, b) pair per layer."""
     params = []
     for layer in model.layers:
-        W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64, requires_grad=True)
-        b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64, requires_grad=True)
+        W = torch.tensor(
+            [[w.data for w in n.w] for n in layer.neurons],
+            dtype=torch.float64,
+            requires_grad=True,
+        )
+        b = torch.tensor(
+            [n.b.data for n in layer.neurons], dtype=torch.float64, requires_grad=True
+        )
         params.append((W, b))
     return params
 
@@ -76,7 +96,9 @@ def test_gradients_flow_into_value_inputs():
     params = torch_copy(model)
     xt = torch.tensor([[0.3, -1.2, 0.8]], dtype=torch.float64, requires_grad=True)
     torch_forward(params, xt, "tanh").sum().backward()
-    np.testing.assert_allclose([x.grad for x in xs], xt.grad.numpy()[0], atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        [x.grad for x in xs], xt.grad.numpy()[0], atol=TOL, rtol=0
+    )
 
 
 def test_logistic_loss_matches_torch_bce_with_logits():
@@ -86,7 +108,9 @@ def test_logistic_loss_matches_torch_bce_with_logits():
             loss = logistic_loss(s, label)
             loss.backward()
             st = torch.tensor(score, dtype=torch.float64, requires_grad=True)
-            lt = torch.nn.functional.binary_cross_entropy_with_logits(st, torch.tensor(float(label), dtype=torch.float64))
+            lt = torch.nn.functional.binary_cross_entropy_with_logits(
+                st, torch.tensor(float(label), dtype=torch.float64)
+            )
             lt.backward()
             assert abs(loss.data - lt.item()) < TOL
             assert abs(s.grad - st.grad.item()) < TOL
@@ -120,16 +144,22 @@ def test_training_step_is_gradient_descent():
     model = MLP(2, [3, 1], seed=4)
     params = torch_copy(model)
     scores = torch_forward(params, torch.tensor(X), "tanh")[:, 0]
-    loss_t = torch.nn.functional.binary_cross_entropy_with_logits(scores, torch.tensor(y, dtype=torch.float64))
+    loss_t = torch.nn.functional.binary_cross_entropy_with_logits(
+        scores, torch.tensor(y, dtype=torch.float64)
+    )
     loss_t = loss_t + 0.01 * sum((W**2).sum() + (b**2).sum() for W, b in params)
     loss_t.backward()
     history = train(model, X, y, steps=1, lr=0.3, weight_decay=0.01)
     assert abs(history[0] - loss_t.item()) < TOL
     for layer, (W, b) in zip(model.layers, params):
         new_W = np.array([[w.data for w in n.w] for n in layer.neurons])
-        np.testing.assert_allclose(new_W, (W - 0.3 * W.grad).detach().numpy(), atol=TOL, rtol=0)
+        np.testing.assert_allclose(
+            new_W, (W - 0.3 * W.grad).detach().numpy(), atol=TOL, rtol=0
+        )
         new_b = np.array([n.b.data for n in layer.neurons])
-        np.testing.assert_allclose(new_b, (b - 0.3 * b.grad).detach().numpy(), atol=TOL, rtol=0)
+        np.testing.assert_allclose(
+            new_b, (b - 0.3 * b.grad).detach().numpy(), atol=TOL, rtol=0
+        )
 
 
 def test_structure_and_parameter_count():
@@ -137,7 +167,9 @@ def test_structure_and_parameter_count():
     assert len(model.parameters()) == (2 * 8 + 8) + (8 * 8 + 8) + (8 + 1)
     assert [len(layer.neurons) for layer in model.layers] == [8, 8, 1]
     assert [n.activation for n in model.layers[-1].neurons] == ["linear"]
-    assert all(n.activation == "tanh" for layer in model.layers[:-1] for n in layer.neurons)
+    assert all(
+        n.activation == "tanh" for layer in model.layers[:-1] for n in layer.neurons
+    )
     assert len(model([0.1, 0.2]).parents) > 0
     assert isinstance(MLP(2, [3, 2])([0.1, 0.2]), list)
 
@@ -155,7 +187,9 @@ def test_make_moons_geometry():
     assert (y == 0).sum() == 50 and (y == 1).sum() == 51
     upper, lower = X[y == 0], X[y == 1]
     np.testing.assert_allclose(np.hypot(upper[:, 0], upper[:, 1]), 1.0, atol=1e-12)
-    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5), 1.0, atol=1e-12)
+    np.testing.assert_allclose(
+        np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5), 1.0, atol=1e-12
+    )
     assert (upper[:, 1] >= 0).all() and (lower[:, 1] <= 0.5).all()
     X2, y2 = make_moons(101, noise=0.0, seed=3)
     np.testing.assert_array_equal(X, X2)
@@ -187,14 +221,18 @@ def test_errors():
         Neuron(2, activation="step")
     with pytest.raises(ValueError, match="layer_sizes must be a non-empty list"):
         MLP(2, [])
-    with pytest.raises(ValueError, match="each entry of layer_sizes must be a positive int"):
+    with pytest.raises(
+        ValueError, match="each entry of layer_sizes must be a positive int"
+    ):
         MLP(2, [3, 0])
     with pytest.raises(ValueError, match="n_in must be a positive int"):
         MLP(0, [1])
     with pytest.raises(ValueError, match="n_out must be a positive int"):
         Layer(2, -1)
     X, y = xor_data()
-    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\), got shape \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"X must have shape \(N, 2\), got shape \(4, 3\)"
+    ):
         train(model, np.ones((4, 3)), y)
     with pytest.raises(ValueError, match="y must have shape"):
         train(model, X, y[:3])

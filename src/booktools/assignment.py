@@ -28,7 +28,7 @@ from booktools.editions import CODE_STUB, SOLUTION_TAG
 
 COURSE_ID = "dlbook"
 
-NBGRADER_CONFIG = '''\
+NBGRADER_CONFIG = """\
 # nbgrader configuration written by `python -m booktools.assignment` (safe to edit).
 from nbconvert.preprocessors import TagRemovePreprocessor
 from nbgrader.converters import GenerateAssignment
@@ -44,15 +44,20 @@ c.TagRemovePreprocessor.enabled = True
 _defaults = GenerateAssignment.class_traits()["preprocessors"].default()
 c.GenerateAssignment.preprocessors = [TagRemovePreprocessor, *_defaults]
 c.Execute.timeout = 600
-'''
+"""
 
 
 def nbgrader(*args: str, course: Path) -> subprocess.CompletedProcess:
     bin_dir = Path(sys.executable).parent
     # nbgrader runs other tools of its environment (alembic) by name: put them on PATH.
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, capture_output=True,
-                          text=True, env=env)
+    return subprocess.run(
+        [str(bin_dir / "nbgrader"), *args],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def _chapter_path(chapter: str) -> Path:
@@ -68,8 +73,11 @@ def init_course(course: Path) -> None:
     course.mkdir(parents=True, exist_ok=True)
     config = course / "nbgrader_config.py"
     if not config.exists():
-        config.write_text(NBGRADER_CONFIG.format(course_id=COURSE_ID, code_stub=CODE_STUB,
-                                                 solution_tag=SOLUTION_TAG))
+        config.write_text(
+            NBGRADER_CONFIG.format(
+                course_id=COURSE_ID, code_stub=CODE_STUB, solution_tag=SOLUTION_TAG
+            )
+        )
 
 
 def create(chapter: str, course: Path) -> Path:
@@ -82,13 +90,20 @@ def create(chapter: str, course: Path) -> Path:
     shutil.copy(master, source / master.name)
     result = nbgrader("generate_assignment", assignment, "--force", course=course)
     if result.returncode != 0 or "Exception while loading config" in result.stderr:
-        raise SystemExit(f"error: nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
+        raise SystemExit(
+            f"error: nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}"
+        )
     student = course / "release" / assignment / master.name
-    leftovers = [marker for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "{solution}")
-                 if marker in student.read_text()]
+    leftovers = [
+        marker
+        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "{solution}")
+        if marker in student.read_text()
+    ]
     if leftovers:
-        raise SystemExit(f"error: the student notebook {student} still contains {leftovers}; "
-                         f"check {course / 'nbgrader_config.py'}")
+        raise SystemExit(
+            f"error: the student notebook {student} still contains {leftovers}; "
+            f"check {course / 'nbgrader_config.py'}"
+        )
     return student
 
 
@@ -108,24 +123,32 @@ def autograde(chapter: str, course: Path) -> dict[str, tuple[float, float]]:
     assignment = _chapter_path(chapter).stem
     result = nbgrader("autograde", assignment, "--force", "--create", course=course)
     if result.returncode != 0:
-        raise SystemExit(f"error: nbgrader autograde failed:\n{result.stdout}{result.stderr}")
+        raise SystemExit(
+            f"error: nbgrader autograde failed:\n{result.stdout}{result.stderr}"
+        )
     return scores(assignment, course)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in [("create", "make the student notebook for a chapter"),
-                            ("autograde", "grade the submissions for a chapter")]:
+    for name, help_text in [
+        ("create", "make the student notebook for a chapter"),
+        ("autograde", "grade the submissions for a chapter"),
+    ]:
         command = sub.add_parser(name, help=help_text)
         command.add_argument("chapter", help="e.g. 01_perceptron")
-        command.add_argument("--course", type=Path, required=True, help="the nbgrader course folder")
+        command.add_argument(
+            "--course", type=Path, required=True, help="the nbgrader course folder"
+        )
     args = parser.parse_args(argv)
     course = args.course.expanduser().resolve()
     if args.command == "create":
         student = create(args.chapter, course)
         print(f"student notebook: {student}")
-        print(f"collect submissions as {course}/submitted/<student>/{student.parent.name}/{student.name}")
+        print(
+            f"collect submissions as {course}/submitted/<student>/{student.parent.name}/{student.name}"
+        )
     else:
         table = autograde(args.chapter, course)
         if not table:

@@ -26,8 +26,14 @@ from booktools.config import REPO_ROOT, chapter_notebooks
 
 def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
     command = [
-        str(Path(sys.executable).with_name("jupyter-book")), "build", str(source_dir),
-        "--path-output", str(output_dir), "--warningiserror", "--nitpick", "--keep-going",
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(source_dir),
+        "--path-output",
+        str(output_dir),
+        "--warningiserror",
+        "--nitpick",
+        "--keep-going",
     ]
     subprocess.run(command, check=True)
 
@@ -40,8 +46,11 @@ def single_chapter_source(chapter: str, workdir: Path) -> Path:
     """
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
-    others = [p.relative_to(REPO_ROOT).as_posix() for p in chapter_notebooks()
-              if p.relative_to(REPO_ROOT).with_suffix("").as_posix() != chapter]
+    others = [
+        p.relative_to(REPO_ROOT).as_posix()
+        for p in chapter_notebooks()
+        if p.relative_to(REPO_ROOT).with_suffix("").as_posix() != chapter
+    ]
     config["execute"]["exclude_patterns"] = others
     config["execute"]["cache"] = str(workdir.parent / ".jupyter_cache")
     (workdir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -54,10 +63,18 @@ def single_chapter_source(chapter: str, workdir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edition", choices=["public", "instructor"], default="public",
-                        help="public: no solutions (default); instructor: every solution shown")
-    parser.add_argument("--only", metavar="book/NN_name", help="build just this chapter")
-    parser.add_argument("--output", type=Path, help="output folder (default: the repository root)")
+    parser.add_argument(
+        "--edition",
+        choices=["public", "instructor"],
+        default="public",
+        help="public: no solutions (default); instructor: every solution shown",
+    )
+    parser.add_argument(
+        "--only", metavar="book/NN_name", help="build just this chapter"
+    )
+    parser.add_argument(
+        "--output", type=Path, help="output folder (default: the repository root)"
+    )
     args = parser.parse_args(argv)
     if setup_cell.main(["--check"]) != 0:
         return 1
@@ -68,19 +85,27 @@ def main(argv: list[str] | None = None) -> int:
         output = args.output or Path("/tmp") / f"dlbook-{Path(chapter).name}"
         source = single_chapter_source(chapter, output / "source")
     elif args.edition == "public":
-        source = editions.make_public_source(REPO_ROOT / "_build" / "sources" / "public")
+        source = editions.make_public_source(
+            REPO_ROOT / "_build" / "sources" / "public"
+        )
         output = args.output or REPO_ROOT
     else:
-        source = editions.make_instructor_source(REPO_ROOT / "_build" / "sources" / "instructor")
+        source = editions.make_instructor_source(
+            REPO_ROOT / "_build" / "sources" / "instructor"
+        )
         output = args.output or REPO_ROOT / "_build" / "instructor"
     start = time.perf_counter()
     try:
         jupyter_book_build(source, output)
     except subprocess.CalledProcessError as error:
-        print(f"error: the book build failed (exit {error.returncode}); see the messages above",
-              file=sys.stderr)
+        print(
+            f"error: the book build failed (exit {error.returncode}); see the messages above",
+            file=sys.stderr,
+        )
         return 1
-    print(f"built {output / '_build' / 'html' / 'index.html'} in {time.perf_counter() - start:.0f} s")
+    print(
+        f"built {output / '_build' / 'html' / 'index.html'} in {time.perf_counter() - start:.0f} s"
+    )
     return 0
 
 

@@ -45,4 +45,6 @@ def toc_files(root: Path = REPO_ROOT) -> list[str]:
 
 def chapter_notebooks(root: Path = REPO_ROOT) -> list[Path]:
     """The chapter notebooks listed in ``_toc.yml``, in book order."""
-    return [root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").exists()]
+    return [
+        root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").exists()
+    ]

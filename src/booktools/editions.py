@@ -64,7 +64,11 @@ def _copy_book(destination: Path, transform=None) -> None:
     wanted = {destination / "_toc.yml"}
     _write_if_changed(destination / "_toc.yml", (REPO_ROOT / "_toc.yml").read_bytes())
     for source in sorted((REPO_ROOT / "book").rglob("*")):
-        if source.is_dir() or ".ipynb_checkpoints" in source.parts or "__pycache__" in source.parts:
+        if (
+            source.is_dir()
+            or ".ipynb_checkpoints" in source.parts
+            or "__pycache__" in source.parts
+        ):
             continue
         target = destination / source.relative_to(REPO_ROOT)
         wanted.add(target)
@@ -73,7 +77,9 @@ def _copy_book(destination: Path, transform=None) -> None:
             _write_if_changed(target, nbformat.writes(nb).encode("utf-8"))
         else:
             _write_if_changed(target, source.read_bytes())
-    for stale in (destination / "book").rglob("*"):  # pages deleted from book/ since the last build
+    for stale in (destination / "book").rglob(
+        "*"
+    ):  # pages deleted from book/ since the last build
         if stale.is_file() and stale not in wanted:
             stale.unlink()
 
@@ -103,8 +109,9 @@ def make_instructor_source(destination: Path) -> Path:
     config = load_config()
     config["title"] = f"{config['title']} (instructor edition)"
     config["execute"]["execute_notebooks"] = "off"
-    config["html"]["extra_footer"] = ("Instructor edition: contains the solutions to every exercise. "
-                                      "Do not publish.")
+    config["html"]["extra_footer"] = (
+        "Instructor edition: contains the solutions to every exercise. Do not publish."
+    )
     _write_config(destination, config)
     return destination
 
@@ -116,24 +123,58 @@ def publish_student_branch(branch: str = STUDENT_BRANCH, repo: Path = REPO_ROOT)
     public version, so the book's Colab buttons open notebooks without solutions. Push it with
     ``git push origin student-edition``. The working tree and the current branch are untouched.
     """
+
     def git(*args: str, env=None, stdin: bytes | None = None) -> str:
-        return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                              input=stdin, env=env).stdout.decode().strip()
+        return (
+            subprocess.run(
+                ["git", *args],
+                cwd=repo,
+                check=True,
+                capture_output=True,
+                input=stdin,
+                env=env,
+            )
+            .stdout.decode()
+            .strip()
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git("read-tree", "HEAD", env=env)
         for master in chapter_notebooks(repo):
             nb = student_notebook(nbformat.read(master, as_version=4))
-            blob = git("hash-object", "-w", "--stdin", stdin=nbformat.writes(nb).encode("utf-8"))
-            git("update-index", "--add", "--cacheinfo", f"100644,{blob},{master.relative_to(repo)}", env=env)
+            blob = git(
+                "hash-object",
+                "-w",
+                "--stdin",
+                stdin=nbformat.writes(nb).encode("utf-8"),
+            )
+            git(
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                f"100644,{blob},{master.relative_to(repo)}",
+                env=env,
+            )
         tree = git("write-tree", env=env)
     parents = []
-    if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], cwd=repo,
-                      capture_output=True).returncode == 0:
+    if (
+        subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+            cwd=repo,
+            capture_output=True,
+        ).returncode
+        == 0
+    ):
         parents = ["-p", git("rev-parse", f"refs/heads/{branch}")]
     source = git("rev-parse", "--short", "HEAD")
-    commit = git("commit-tree", tree, *parents, "-m", f"Student edition of {source}: solutions removed")
+    commit = git(
+        "commit-tree",
+        tree,
+        *parents,
+        "-m",
+        f"Student edition of {source}: solutions removed",
+    )
     git("update-ref", f"refs/heads/{branch}", commit)
     return commit
 
@@ -141,11 +182,15 @@ def publish_student_branch(branch: str = STUDENT_BRANCH, repo: Path = REPO_ROOT)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Editions of the book.")
     sub = parser.add_subparsers(dest="command", required=True)
-    publish = sub.add_parser("student-branch", help="commit the public notebooks onto a branch for Colab")
+    publish = sub.add_parser(
+        "student-branch", help="commit the public notebooks onto a branch for Colab"
+    )
     publish.add_argument("--branch", default=STUDENT_BRANCH)
     args = parser.parse_args(argv)
     commit = publish_student_branch(args.branch)
-    print(f"branch {args.branch} now at {commit[:12]}; publish it with: git push origin {args.branch}")
+    print(
+        f"branch {args.branch} now at {commit[:12]}; publish it with: git push origin {args.branch}"
+    )
     return 0
 
 

@@ -46,7 +46,9 @@ def is_up_to_date(nb) -> bool:
     if index is None:
         return False
     cell = nb.cells[index]
-    return cell.source == setup_cell_source() and set(SETUP_TAGS) <= set(cell.metadata.get("tags", []))
+    return cell.source == setup_cell_source() and set(SETUP_TAGS) <= set(
+        cell.metadata.get("tags", [])
+    )
 
 
 def update(path: Path) -> bool:
@@ -71,8 +73,12 @@ def update(path: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report notebooks out of date")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml")
+    parser.add_argument(
+        "--check", action="store_true", help="only report notebooks out of date"
+    )
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: every chapter in _toc.yml"
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or chapter_notebooks()
     stale = []
@@ -83,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         elif update(path):
             print(f"updated {path}")
     for path in stale:
-        print(f"{path}: setup cell out of date; run `python -m booktools.setup_cell`", file=sys.stderr)
+        print(
+            f"{path}: setup cell out of date; run `python -m booktools.setup_cell`",
+            file=sys.stderr,
+        )
     return 1 if stale else 0
 
 

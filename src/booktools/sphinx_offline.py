@@ -23,17 +23,19 @@ def _is_thebe(script) -> bool:
 
 def _tidy_page_context(app, pagename, templatename, context, doctree) -> None:
     if "script_files" in context:
-        context["script_files"] = [s for s in context["script_files"] if not _is_thebe(s)]
+        context["script_files"] = [
+            s for s in context["script_files"] if not _is_thebe(s)
+        ]
     # the theme's layout reads `default_mode` when the reader has not chosen one yet
     context["default_mode"] = context.get("default_mode") or "auto"
 
 
-REQUIRE_CONFIG = (
-    "var require = {baseUrl: (document.documentElement.dataset.content_root || '') + '_vendor/'};"
-)
+REQUIRE_CONFIG = "var require = {baseUrl: (document.documentElement.dataset.content_root || '') + '_vendor/'};"
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_js_file(None, body=REQUIRE_CONFIG, priority=100)  # before require.js reads it
+    app.add_js_file(
+        None, body=REQUIRE_CONFIG, priority=100
+    )  # before require.js reads it
     app.connect("html-page-context", _tidy_page_context, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

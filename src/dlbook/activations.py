@@ -32,20 +32,28 @@ import numpy as np
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_C = 0.044715  # the cubic coefficient of the tanh approximation of GELU
-_erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; math.erf is exact to double precision
+_erf = np.frompyfunc(
+    math.erf, 1, 1
+)  # NumPy has no erf; math.erf is exact to double precision
 
 
 # -- input checking ------------------------------------------------------------------------------
 def _as_real_array(z, name: str = "z") -> np.ndarray:
     """``z`` as a float64 array; TypeError for anything that is not real numbers."""
     if isinstance(z, (str, bytes)):
-        raise TypeError(f"{name} must be a number or an array of real numbers, got {type(z).__name__}")
+        raise TypeError(
+            f"{name} must be a number or an array of real numbers, got {type(z).__name__}"
+        )
     try:
         array = np.asarray(z)
     except (TypeError, ValueError) as error:  # ragged lists and other oddities
-        raise TypeError(f"{name} must be a number or an array of real numbers: {error}") from None
+        raise TypeError(
+            f"{name} must be a number or an array of real numbers: {error}"
+        ) from None
     if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+        raise TypeError(
+            f"{name} must hold real numbers, got an array of dtype {array.dtype}"
+        )
     return array.astype(np.float64)
 
 
@@ -55,7 +63,9 @@ def _finish(result: np.ndarray, z: np.ndarray):
 
 
 def _check_param(value: float, name: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
     if not math.isfinite(value):
@@ -202,7 +212,9 @@ def normal_pdf(z):
 
 def _check_approximate(approximate: str) -> str:
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' or 'tanh' (as in torch), got {approximate!r}")
+        raise ValueError(
+            f"approximate must be 'none' or 'tanh' (as in torch), got {approximate!r}"
+        )
     return approximate
 
 
@@ -250,7 +262,9 @@ def softmax(z, axis: int = -1):
     """
     z = _as_real_array(z)
     if z.ndim == 0:
-        raise ValueError("z must have at least one axis (a vector of K scores), got a scalar")
+        raise ValueError(
+            "z must have at least one axis (a vector of K scores), got a scalar"
+        )
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"axis must be an int, got {type(axis).__name__}")
     if not -z.ndim <= axis < z.ndim:
@@ -279,7 +293,9 @@ def numerical_derivative(f: Callable, z, h: float = 1e-5):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     h = _check_param(h, "h", positive=True)
     z = _as_real_array(z)
-    slope = (np.asarray(f(z + h), dtype=np.float64) - np.asarray(f(z - h), dtype=np.float64)) / (2.0 * h)
+    slope = (
+        np.asarray(f(z + h), dtype=np.float64) - np.asarray(f(z - h), dtype=np.float64)
+    ) / (2.0 * h)
     return _finish(slope, z)
 
 

@@ -39,7 +39,9 @@ def _check_number(value: object, name: str) -> float:
     """Return ``value`` as a float, or raise a TypeError that names the argument."""
     # bool is a subclass of int; True + Value(1) is almost always a bug, so refuse it.
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number or a Value, got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a real number or a Value, got {type(value).__name__}"
+        )
     return float(value)
 
 
@@ -53,20 +55,32 @@ class Value:
 
     __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
 
-    def __init__(self, data: float, parents: Sequence[Value] = (), local_grads: Sequence[float] = (),
-                 op: str = "", label: str = "") -> None:
+    def __init__(
+        self,
+        data: float,
+        parents: Sequence[Value] = (),
+        local_grads: Sequence[float] = (),
+        op: str = "",
+        label: str = "",
+    ) -> None:
         if isinstance(data, Value):
-            raise TypeError("data must be a number; Value(Value(...)) would cut the graph, use the Value itself")
+            raise TypeError(
+                "data must be a number; Value(Value(...)) would cut the graph, use the Value itself"
+            )
         self.data = _check_number(data, "data")
         self.grad = 0.0
         parents = tuple(parents)
         local_grads = tuple(_check_number(g, "local_grads entry") for g in local_grads)
         for parent in parents:
             if not isinstance(parent, Value):
-                raise TypeError(f"parents must all be Values, got {type(parent).__name__}")
+                raise TypeError(
+                    f"parents must all be Values, got {type(parent).__name__}"
+                )
         if len(parents) != len(local_grads):
-            raise ValueError(f"need one local derivative per parent, got {len(parents)} parents "
-                             f"and {len(local_grads)} local_grads")
+            raise ValueError(
+                f"need one local derivative per parent, got {len(parents)} parents "
+                f"and {len(local_grads)} local_grads"
+            )
         self.parents = parents
         self.local_grads = local_grads
         self.op = op
@@ -93,7 +107,9 @@ class Value:
     def __mul__(self, other: Value | float) -> Value:
         other = self._lift(other, "*")
         # d(a b)/da = b, d(a b)/db = a
-        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+        return Value(
+            self.data * other.data, (self, other), (other.data, self.data), "*"
+        )
 
     def __neg__(self) -> Value:
         return Value(-self.data, (self,), (-1.0,), "neg")
@@ -105,24 +121,36 @@ class Value:
     def __truediv__(self, other: Value | float) -> Value:
         other = self._lift(other, "/")
         if other.data == 0.0:
-            raise ZeroDivisionError(f"division by a Value holding 0 (numerator {self.data:.6g})")
+            raise ZeroDivisionError(
+                f"division by a Value holding 0 (numerator {self.data:.6g})"
+            )
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        return Value(self.data / other.data, (self, other),
-                     (1.0 / other.data, -self.data / other.data**2), "/")
+        return Value(
+            self.data / other.data,
+            (self, other),
+            (1.0 / other.data, -self.data / other.data**2),
+            "/",
+        )
 
     def __pow__(self, exponent: Value | float) -> Value:
         if isinstance(exponent, Value):
             # a^b with both variable: a^b = exp(b log a), defined for a > 0 only.
             if self.data <= 0.0:
-                raise ValueError(f"Value ** Value needs a positive base, got {self.data:.6g}")
+                raise ValueError(
+                    f"Value ** Value needs a positive base, got {self.data:.6g}"
+                )
             return (exponent * self.log()).exp()
         n = _check_number(exponent, "the exponent of **")
         x = self.data
         if x == 0.0 and n < 0:
-            raise ZeroDivisionError(f"0 ** {n:g}: zero cannot be raised to a negative power")
+            raise ZeroDivisionError(
+                f"0 ** {n:g}: zero cannot be raised to a negative power"
+            )
         if x < 0.0 and not n.is_integer():
-            raise ValueError(f"{x:.6g} ** {n:g}: a negative base needs an integer exponent "
-                             "(the result would be complex)")
+            raise ValueError(
+                f"{x:.6g} ** {n:g}: a negative base needs an integer exponent "
+                "(the result would be complex)"
+            )
         # d(x^n)/dx = n x^(n-1). Special cases at x = 0: the derivative of x^0 is 0, and for
         # 0 < n < 1 (a square root, say) the slope at 0 is infinite, as in PyTorch.
         if n == 0:
@@ -159,13 +187,17 @@ class Value:
         try:
             out = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(f"exp({self.data:.6g}) overflows a float (the limit is about exp(709))") from None
+            raise OverflowError(
+                f"exp({self.data:.6g}) overflows a float (the limit is about exp(709))"
+            ) from None
         return Value(out, (self,), (out,), "exp")  # d e^x / dx = e^x
 
     def log(self) -> Value:
         if self.data <= 0.0:
             raise ValueError(f"log needs a positive input, got {self.data:.6g}")
-        return Value(math.log(self.data), (self,), (1.0 / self.data,), "log")  # d ln x / dx = 1/x
+        return Value(
+            math.log(self.data), (self,), (1.0 / self.data,), "log"
+        )  # d ln x / dx = 1/x
 
     def tanh(self) -> Value:
         t = math.tanh(self.data)
@@ -174,7 +206,9 @@ class Value:
     def relu(self) -> Value:
         # The derivative at exactly 0 is taken to be 0, as in PyTorch.
         positive = self.data > 0.0
-        return Value(self.data if positive else 0.0, (self,), (1.0 if positive else 0.0,), "relu")
+        return Value(
+            self.data if positive else 0.0, (self,), (1.0 if positive else 0.0,), "relu"
+        )
 
     def sigmoid(self) -> Value:
         x = self.data
@@ -184,7 +218,9 @@ class Value:
         else:
             e = math.exp(x)
             s = e / (1.0 + e)
-        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")  # sigma' = sigma (1 - sigma)
+        return Value(
+            s, (self,), (s * (1.0 - s),), "sigmoid"
+        )  # sigma' = sigma (1 - sigma)
 
     # -- reverse mode ------------------------------------------------------------------------
     def backward(self, grad: float = 1.0) -> None:

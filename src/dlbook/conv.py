@@ -25,12 +25,19 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
-    "convolve1d", "correlate1d", "output_size", "transposed_output_size", "im2col",
-    "conv2d", "conv_matrix", "pool2d",
+    "convolve1d",
+    "correlate1d",
+    "output_size",
+    "transposed_output_size",
+    "im2col",
+    "conv2d",
+    "conv_matrix",
+    "pool2d",
 ]
 
 
 # -- argument checking ------------------------------------------------------------------------
+
 
 def _as_real_array(name: str, value) -> np.ndarray:
     """``value`` as a NumPy array of real numbers (booleans become 0/1 integers)."""
@@ -54,13 +61,19 @@ def _pair(name: str, value, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints (one per spatial axis) as a checked pair."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (height, width), got {value!r}")
-        return (_check_int(f"{name}[0]", value[0], minimum), _check_int(f"{name}[1]", value[1], minimum))
+            raise ValueError(
+                f"{name} must be an int or a pair (height, width), got {value!r}"
+            )
+        return (
+            _check_int(f"{name}[0]", value[0], minimum),
+            _check_int(f"{name}[1]", value[1], minimum),
+        )
     value = _check_int(name, value, minimum)
     return value, value
 
 
 # -- 1-D: convolution versus cross-correlation --------------------------------------------------
+
 
 def _check_1d(x, w) -> tuple[np.ndarray, np.ndarray]:
     x, w = _as_real_array("x", x), _as_real_array("w", w)
@@ -107,7 +120,10 @@ def convolve1d(x, w) -> np.ndarray:
 
 # -- output-size arithmetic -----------------------------------------------------------------
 
-def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+
+def output_size(
+    n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> int:
     r"""Length of a convolution's (or pooling's) output along one axis.
 
     A dilated kernel of size k spans :math:`d(k-1)+1` input cells; it fits in the padded input
@@ -128,8 +144,14 @@ def output_size(n: int, kernel: int, stride: int = 1, padding: int = 0, dilation
     return (n + 2 * padding - span) // stride + 1
 
 
-def transposed_output_size(n: int, kernel: int, stride: int = 1, padding: int = 0,
-                           dilation: int = 1, output_padding: int = 0) -> int:
+def transposed_output_size(
+    n: int,
+    kernel: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    output_padding: int = 0,
+) -> int:
     r"""Length of a transposed convolution's output along one axis.
 
     A transposed convolution maps an input of length n back to a length m whose ordinary
@@ -162,6 +184,7 @@ def transposed_output_size(n: int, kernel: int, stride: int = 1, padding: int = 
 
 # -- 2-D: im2col and conv2d ------------------------------------------------------------------
 
+
 def _check_images(x) -> np.ndarray:
     x = _as_real_array("x", x)
     if x.ndim != 4:
@@ -169,8 +192,13 @@ def _check_images(x) -> np.ndarray:
     return x
 
 
-def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-             padding: tuple[int, int], dilation: tuple[int, int]) -> np.ndarray:
+def _windows(
+    x: np.ndarray,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+) -> np.ndarray:
     """All receptive fields of x (N, C, H, W) as a read-only view (N, C, OH, OW, kh, kw)."""
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
@@ -191,8 +219,10 @@ def _windows(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
     # Moving one output row moves the window down by `stride` rows; moving one kernel row
     # moves the tap down by `dilation` rows. Strides in bytes say exactly that.
     return as_strided(
-        x, shape=(N, C, oh, ow, kh, kw),
-        strides=(bn, bc, bh * sh, bw * sw, bh * dh, bw * dw), writeable=False,
+        x,
+        shape=(N, C, oh, ow, kh, kw),
+        strides=(bn, bc, bh * sh, bw * sw, bh * dh, bw * dw),
+        writeable=False,
     )
 
 
@@ -206,8 +236,13 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
     """
     x = _check_images(x)
     kernel = _pair("kernel_size", kernel_size, 1)
-    win = _windows(x, kernel, _pair("stride", stride, 1), _pair("padding", padding, 0),
-                   _pair("dilation", dilation, 1))
+    win = _windows(
+        x,
+        kernel,
+        _pair("stride", stride, 1),
+        _pair("padding", padding, 0),
+        _pair("dilation", dilation, 1),
+    )
     N, C, oh, ow, kh, kw = win.shape
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, oh * ow)
 
@@ -238,16 +273,25 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
     if b is not None:
         b = _as_real_array("b", b)
         if b.shape != (O,):
-            raise ValueError(f"b must have shape ({O},), one bias per filter of w {w.shape}, got shape {b.shape}")
+            raise ValueError(
+                f"b must have shape ({O},), one bias per filter of w {w.shape}, got shape {b.shape}"
+            )
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
-    win = _windows(x.astype(dtype, copy=False), (w.shape[2], w.shape[3]), _pair("stride", stride, 1),
-                   _pair("padding", padding, 0), _pair("dilation", dilation, 1))
+    win = _windows(
+        x.astype(dtype, copy=False),
+        (w.shape[2], w.shape[3]),
+        _pair("stride", stride, 1),
+        _pair("padding", padding, 0),
+        _pair("dilation", dilation, 1),
+    )
     N, C, oh, ow, kh, kw = win.shape
     # im2col: copy the view into a matrix with one row per weight of a filter, in w's
     # (channel, kernel row, kernel column) order, and one column per output pixel of the batch.
     # The axis order (c, u, v, n, i, j) keeps the copy's innermost loop running along image
     # rows, which makes it several times faster than the (n, i, j, c, u, v) order.
-    cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(C * kh * kw, N * oh * ow)
+    cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(
+        C * kh * kw, N * oh * ow
+    )
     # The whole layer is now one matrix product: O filters times all receptive fields.
     y = w.reshape(w.shape[0], -1).astype(dtype, copy=False) @ cols  # (O, N*OH*OW)
     if b is not None:
@@ -265,15 +309,22 @@ def conv_matrix(w, input_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
     """
     w = _as_real_array("w", w)
     if w.ndim != 2 or w.size == 0:
-        raise ValueError(f"w must be a non-empty 2-D kernel (kh, kw), got shape {w.shape}")
+        raise ValueError(
+            f"w must be a non-empty 2-D kernel (kh, kw), got shape {w.shape}"
+        )
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 2:
         raise ValueError(f"input_shape must be a pair (H, W), got {input_shape!r}")
-    H, W = (_check_int("input_shape[0]", input_shape[0], 1), _check_int("input_shape[1]", input_shape[1], 1))
+    H, W = (
+        _check_int("input_shape[0]", input_shape[0], 1),
+        _check_int("input_shape[1]", input_shape[1], 1),
+    )
     (kh, kw), (sh, sw) = w.shape, _pair("stride", stride, 1)
     (ph, pw), (dh, dw) = _pair("padding", padding, 0), _pair("dilation", dilation, 1)
     oh, ow = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
     # Input row and column read by output (i, j) through kernel tap (u, v), all at once.
-    i, j, u, v = np.meshgrid(np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw), indexing="ij")
+    i, j, u, v = np.meshgrid(
+        np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw), indexing="ij"
+    )
     rows = i * sh + u * dh - ph
     cols = j * sw + v * dw - pw
     inside = (rows >= 0) & (rows < H) & (cols >= 0) & (cols < W)
@@ -286,6 +337,7 @@ def conv_matrix(w, input_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
 
 # -- pooling ----------------------------------------------------------------------------------
 
+
 def pool2d(x, size, stride=None, mode: str = "max") -> np.ndarray:
     """Max or average pooling over the last two axes of x (any leading axes are kept).
 
@@ -295,14 +347,18 @@ def pool2d(x, size, stride=None, mode: str = "max") -> np.ndarray:
     """
     x = _as_real_array("x", x)
     if x.ndim < 2:
-        raise ValueError(f"x must have at least 2 axes (..., H, W), got shape {x.shape}")
+        raise ValueError(
+            f"x must have at least 2 axes (..., H, W), got shape {x.shape}"
+        )
     if mode not in ("max", "avg"):
         raise ValueError(f'mode must be "max" or "avg", got {mode!r}')
     kh, kw = _pair("size", size, 1)
     sh, sw = (kh, kw) if stride is None else _pair("stride", stride, 1)
     H, W = x.shape[-2:]
     if kh > H or kw > W:
-        raise ValueError(f"size ({kh}, {kw}) is larger than the input's (H, W) = ({H}, {W}) (x has shape {x.shape})")
+        raise ValueError(
+            f"size ({kh}, {kw}) is larger than the input's (H, W) = ({H}, {W}) (x has shape {x.shape})"
+        )
     lead = x.shape[:-2]
     x4 = x.reshape(-1, 1, H, W)
     win = _windows(x4, (kh, kw), (sh, sw), (0, 0), (1, 1))  # (M, 1, OH, OW, kh, kw)

@@ -29,11 +29,15 @@ def check(description: str, test: Callable[[], object]) -> bool:
     if not isinstance(description, str) or not description.strip():
         raise ValueError("description must be a non-empty string naming the exercise")
     if not callable(test):
-        raise TypeError(f"test must be a function of no arguments, got {type(test).__name__}")
+        raise TypeError(
+            f"test must be a function of no arguments, got {type(test).__name__}"
+        )
     try:
         test()
     except NotImplementedError:
-        print(f"[not done yet] {description}: finish the function above, then run this cell again.")
+        print(
+            f"[not done yet] {description}: finish the function above, then run this cell again."
+        )
         return False
     except AssertionError as error:
         detail = str(error) or "an assertion failed"

@@ -30,16 +30,22 @@ def _format_value(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _check_controls(controls: Mapping[str, Sequence[object]], max_frames: int) -> dict[str, list]:
+def _check_controls(
+    controls: Mapping[str, Sequence[object]], max_frames: int
+) -> dict[str, list]:
     if not isinstance(controls, Mapping) or not controls:
         raise ValueError("controls must be a non-empty mapping {name: list of values}")
     checked: dict[str, list] = {}
     for name, values in controls.items():
         if not isinstance(name, str) or not name.isidentifier():
-            raise ValueError(f"controls: {name!r} is not a valid keyword-argument name for draw")
+            raise ValueError(
+                f"controls: {name!r} is not a valid keyword-argument name for draw"
+            )
         values = list(values)
         if len(values) < 2:
-            raise ValueError(f"controls[{name!r}] needs at least 2 values to slide over, got {len(values)}")
+            raise ValueError(
+                f"controls[{name!r}] needs at least 2 values to slide over, got {len(values)}"
+            )
         checked[name] = values
     n_frames = 1
     for values in checked.values():
@@ -56,8 +62,14 @@ def _check_controls(controls: Mapping[str, Sequence[object]], max_frames: int) -
 class InteractiveFigure:
     """A figure redrawn by ``draw(**values)`` as sliders move. Build it with ``interactive_figure``."""
 
-    def __init__(self, draw: Callable[..., Figure], controls: dict[str, list], initial: dict,
-                 alt: str, dpi: int):
+    def __init__(
+        self,
+        draw: Callable[..., Figure],
+        controls: dict[str, list],
+        initial: dict,
+        alt: str,
+        dpi: int,
+    ):
         self.draw = draw
         self.controls = controls
         self.initial = initial
@@ -70,7 +82,9 @@ class InteractiveFigure:
         fig = self.draw(**values)
         if not isinstance(fig, Figure):
             plt.close("all")
-            raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
+            raise TypeError(
+                f"draw must return a matplotlib Figure, got {type(fig).__name__}"
+            )
         return fig
 
     def frames(self) -> list[str]:
@@ -103,8 +117,9 @@ class InteractiveFigure:
         first_index = 0
         for n, i in zip(names, start):
             first_index = first_index * len(self.controls[n]) + i
-        payload = json.dumps({"names": names, "labels": labels, "frames": frames,
-                              "alt": self.alt})
+        payload = json.dumps(
+            {"names": names, "labels": labels, "frames": frames, "alt": self.alt}
+        )
         return (
             f'<div class="dlbook-interactive" id="{uid}" style="max-width:42em">'
             f'<img style="max-width:100%" src="data:image/png;base64,{frames[first_index]}" '
@@ -113,7 +128,7 @@ class InteractiveFigure:
             f'<script type="application/json">{payload}</script>'
             "<script>(function(){"
             f'var root=document.getElementById("{uid}");'
-            'var data=JSON.parse(root.querySelector("script[type=\'application/json\']").textContent);'
+            "var data=JSON.parse(root.querySelector(\"script[type='application/json']\").textContent);"
             'var img=root.querySelector("img");'
             'var inputs=root.querySelectorAll("input[type=range]");'
             "function update(){var index=0,parts=[];"
@@ -128,7 +143,10 @@ class InteractiveFigure:
         )
 
     def _alt_for(self, indices: Sequence[int]) -> str:
-        parts = [f"{n} = {_format_value(self.controls[n][i])}" for n, i in zip(self.controls, indices)]
+        parts = [
+            f"{n} = {_format_value(self.controls[n][i])}"
+            for n, i in zip(self.controls, indices)
+        ]
         return f"{self.alt} ({', '.join(parts)})"
 
     def widget(self):
@@ -139,8 +157,10 @@ class InteractiveFigure:
 
             sliders = {
                 n: widgets.SelectionSlider(
-                    options=[(_format_value(v), v) for v in values], value=self.initial[n],
-                    description=n, continuous_update=True,
+                    options=[(_format_value(v), v) for v in values],
+                    value=self.initial[n],
+                    description=n,
+                    continuous_update=True,
                     layout=widgets.Layout(width="30em"),
                 )
                 for n, values in self.controls.items()
@@ -161,16 +181,25 @@ class InteractiveFigure:
         return self._widget
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": f"<interactive figure: {self.alt}>", "text/html": self.to_html()}
+        bundle = {
+            "text/plain": f"<interactive figure: {self.alt}>",
+            "text/html": self.to_html(),
+        }
         widget_bundle = self.widget()._repr_mimebundle_()
         if widget_bundle and WIDGET_VIEW in widget_bundle:
             bundle[WIDGET_VIEW] = widget_bundle[WIDGET_VIEW]
         return bundle
 
 
-def interactive_figure(draw: Callable[..., Figure], controls: Mapping[str, Sequence[object]], *,
-                       alt: str, initial: Mapping[str, object] | None = None,
-                       max_frames: int = 200, dpi: int = 72) -> InteractiveFigure:
+def interactive_figure(
+    draw: Callable[..., Figure],
+    controls: Mapping[str, Sequence[object]],
+    *,
+    alt: str,
+    initial: Mapping[str, object] | None = None,
+    max_frames: int = 200,
+    dpi: int = 72,
+) -> InteractiveFigure:
     """Make a figure with one slider per entry of ``controls``.
 
     draw:     ``draw(**values) -> Figure``; called once per combination of values.
@@ -182,13 +211,19 @@ def interactive_figure(draw: Callable[..., Figure], controls: Mapping[str, Seque
     if not callable(draw):
         raise TypeError(f"draw must be callable, got {type(draw).__name__}")
     if not isinstance(alt, str) or len(alt.strip()) < 10:
-        raise ValueError(f"alt must describe the figure in words (10+ characters), got {alt!r}")
+        raise ValueError(
+            f"alt must describe the figure in words (10+ characters), got {alt!r}"
+        )
     checked = _check_controls(controls, max_frames)
     start = {n: values[len(values) // 2] for n, values in checked.items()}
     for n, value in (initial or {}).items():
         if n not in checked:
-            raise ValueError(f"initial names {n!r}, which is not one of the controls {list(checked)}")
+            raise ValueError(
+                f"initial names {n!r}, which is not one of the controls {list(checked)}"
+            )
         if value not in checked[n]:
-            raise ValueError(f"initial[{n!r}] = {value!r} is not one of controls[{n!r}] = {checked[n]}")
+            raise ValueError(
+                f"initial[{n!r}] = {value!r} is not one of controls[{n!r}] = {checked[n]}"
+            )
         start[n] = value
     return InteractiveFigure(draw, checked, start, alt, dpi)

@@ -25,7 +25,9 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses; this process is already running
+    os.environ["PYTHONHASHSEED"] = str(
+        seed
+    )  # for subprocesses; this process is already running
 
 
 def pick_device(prefer_gpu: bool = True):
@@ -46,7 +48,9 @@ def setup(seed: int = DEFAULT_SEED, threads: int | None = 2, prefer_gpu: bool = 
     - makes NumPy print floats with 4 significant decimals, so stored outputs stay stable;
     - applies the book's plot style.
     """
-    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+    if threads is not None and (
+        not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
+    ):
         raise ValueError(f"threads must be a positive int or None, got {threads!r}")
     # Idle OpenMP threads sleep instead of spinning: on a small shared CPU, spinning threads
     # slow small models down many times over. Only effective before torch is first imported.

@@ -28,8 +28,20 @@ import numpy as np
 GradFn = Callable[[np.ndarray], np.ndarray]
 
 __all__ = [
-    "gradient_descent", "optimize", "Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad",
-    "RMSProp", "Adam", "AdamW", "exact_line_search", "quadratic_rate", "newton_step", "newton",
+    "gradient_descent",
+    "optimize",
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "AdaGrad",
+    "RMSProp",
+    "Adam",
+    "AdamW",
+    "exact_line_search",
+    "quadratic_rate",
+    "newton_step",
+    "newton",
     "clip_by_norm",
 ]
 
@@ -38,12 +50,18 @@ __all__ = [
 def _as_vector(value: object, name: str) -> np.ndarray:
     """A float64 copy of ``value`` as a 1-D array; a scalar becomes a vector of length 1."""
     if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a number or a 1-D array of numbers, got {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a number or a 1-D array of numbers, got {type(value).__name__}"
+        )
     array = np.asarray(value)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == bool
+    ):
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
     if np.iscomplexobj(array):
-        raise TypeError(f"{name} must hold real numbers, got complex dtype {array.dtype}")
+        raise TypeError(
+            f"{name} must hold real numbers, got complex dtype {array.dtype}"
+        )
     if array.ndim == 0:
         array = array.reshape(1)
     if array.ndim != 1:
@@ -52,7 +70,9 @@ def _as_vector(value: object, name: str) -> np.ndarray:
         raise ValueError(f"{name} must not be empty, got shape {array.shape}")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite, got {array}")
-    return array.astype(np.float64)  # astype copies: the caller's array is never modified
+    return array.astype(
+        np.float64
+    )  # astype copies: the caller's array is never modified
 
 
 def _as_real(value: object, name: str) -> float:
@@ -105,7 +125,9 @@ def _gradient_at(grad: GradFn, x: np.ndarray) -> np.ndarray:
     if g.shape != x.shape:
         if g.size == x.size == 1:  # a 1-D problem may return a plain number
             return g.reshape(x.shape)
-        raise ValueError(f"grad must return an array of shape {x.shape} (the shape of x), got shape {g.shape}")
+        raise ValueError(
+            f"grad must return an array of shape {x.shape} (the shape of x), got shape {g.shape}"
+        )
     return g
 
 
@@ -157,10 +179,14 @@ class Optimizer:
         x = _as_vector(x, "x")
         g = _as_vector(g, "g")
         if g.shape != x.shape:
-            raise ValueError(f"g must have the shape of x {x.shape}, got shape {g.shape}")
+            raise ValueError(
+                f"g must have the shape of x {x.shape}, got shape {g.shape}"
+            )
         if self._dim is not None and x.size != self._dim:
-            raise ValueError(f"x has length {x.size} but this optimiser was stepping a vector of "
-                             f"length {self._dim}; call reset() to start a new problem")
+            raise ValueError(
+                f"x has length {x.size} but this optimiser was stepping a vector of "
+                f"length {self._dim}; call reset() to start a new problem"
+            )
         self._dim = x.size
         self.t += 1
         return self._update(x, g)
@@ -172,8 +198,13 @@ class Optimizer:
         return g + self.weight_decay * x if self.weight_decay else g
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items()
-                             if not k.startswith("_") and k not in ("t",) and not isinstance(v, np.ndarray))
+        settings = ", ".join(
+            f"{k}={v!r}"
+            for k, v in vars(self).items()
+            if not k.startswith("_")
+            and k not in ("t",)
+            and not isinstance(v, np.ndarray)
+        )
         return f"{type(self).__name__}({settings})"
 
 
@@ -219,8 +250,8 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov momentum (``torch.optim.SGD(lr=lr, momentum=beta, nesterov=True)``).
 
-        m_t = beta * m_{t-1} + g_t
-        x_t = x_{t-1} - lr * (g_t + beta * m_t)
+    m_t = beta * m_{t-1} + g_t
+    x_t = x_{t-1} - lr * (g_t + beta * m_t)
     """
 
     nesterov = True
@@ -236,7 +267,9 @@ class AdaGrad(Optimizer):
     like 1/sqrt(t) for a steady gradient.
     """
 
-    def __init__(self, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0
+    ) -> None:
         self.eps = _non_negative(eps, "eps")
         super().__init__(lr, weight_decay)
 
@@ -260,8 +293,13 @@ class RMSProp(Optimizer):
     to recent gradients instead of shrinking for ever.
     """
 
-    def __init__(self, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         self.alpha = _in_unit_interval(alpha, "alpha")
         self.eps = _non_negative(eps, "eps")
         super().__init__(lr, weight_decay)
@@ -280,17 +318,25 @@ class RMSProp(Optimizer):
 class Adam(Optimizer):
     """Adam (``torch.optim.Adam(lr=lr, betas=betas, eps=eps)``), Kingma and Ba (2015).
 
-        m_t = beta1 * m_{t-1} + (1 - beta1) * g_t        momentum (mean of g)
-        v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2      RMSProp (mean of g^2)
-        m_hat = m_t / (1 - beta1^t),  v_hat = v_t / (1 - beta2^t)   undo the bias of m_0 = v_0 = 0
-        x_t = x_{t-1} - lr * m_hat / (sqrt(v_hat) + eps)
+    m_t = beta1 * m_{t-1} + (1 - beta1) * g_t        momentum (mean of g)
+    v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2      RMSProp (mean of g^2)
+    m_hat = m_t / (1 - beta1^t),  v_hat = v_t / (1 - beta2^t)   undo the bias of m_0 = v_0 = 0
+    x_t = x_{t-1} - lr * m_hat / (sqrt(v_hat) + eps)
     """
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_in_unit_interval(betas[0], "betas[0]"), _in_unit_interval(betas[1], "betas[1]"))
+        self.betas = (
+            _in_unit_interval(betas[0], "betas[0]"),
+            _in_unit_interval(betas[1], "betas[1]"),
+        )
         self.eps = _non_negative(eps, "eps")
         super().__init__(lr, weight_decay)
 
@@ -305,8 +351,8 @@ class Adam(Optimizer):
         v = np.zeros_like(g) if self.v is None else self.v
         self.m = beta1 * m + (1 - beta1) * g
         self.v = beta2 * v + (1 - beta2) * g * g
-        m_hat = self.m / (1 - beta1 ** self.t)
-        v_hat = self.v / (1 - beta2 ** self.t)
+        m_hat = self.m / (1 - beta1**self.t)
+        v_hat = self.v / (1 - beta2**self.t)
         return x - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def _update(self, x, g):
@@ -323,8 +369,13 @@ class AdamW(Adam):
     every weight by the same factor instead.
     """
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(lr, betas, eps, weight_decay)
 
     def _update(self, x, g):
@@ -337,7 +388,9 @@ def optimize(optimizer: Optimizer, grad: GradFn, x0: object, steps: int) -> np.n
     The optimiser is reset first, so the same object can run several problems.
     """
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a dlbook.optim.Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a dlbook.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     _check_callable(grad, "grad")
     x = _as_vector(x0, "x0")
     steps = _check_steps(steps)
@@ -355,7 +408,9 @@ def _check_quadratic(A: object, b: object) -> tuple[np.ndarray, np.ndarray]:
     b = _as_vector(b, "b")
     A = np.asarray(A, dtype=np.float64)
     if A.shape != (b.size, b.size):
-        raise ValueError(f"A must be a square matrix of shape {(b.size, b.size)} to match b, got shape {A.shape}")
+        raise ValueError(
+            f"A must be a square matrix of shape {(b.size, b.size)} to match b, got shape {A.shape}"
+        )
     if not np.all(np.isfinite(A)):
         raise ValueError("A must be finite")
     if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12):
@@ -417,7 +472,9 @@ def newton_step(x: object, g: object, H: object) -> np.ndarray:
     if H.shape == () and x.size == 1:
         H = H.reshape(1, 1)
     if H.shape != (x.size, x.size):
-        raise ValueError(f"H must be a square matrix of shape {(x.size, x.size)}, got shape {H.shape}")
+        raise ValueError(
+            f"H must be a square matrix of shape {(x.size, x.size)}, got shape {H.shape}"
+        )
     if not np.all(np.isfinite(H)):
         raise ValueError("H must be finite")
     try:
@@ -426,7 +483,9 @@ def newton_step(x: object, g: object, H: object) -> np.ndarray:
         raise ValueError("H is singular: the Newton step is not defined") from None
 
 
-def newton(grad: GradFn, hess: Callable[[np.ndarray], np.ndarray], x0: object, steps: int) -> np.ndarray:
+def newton(
+    grad: GradFn, hess: Callable[[np.ndarray], np.ndarray], x0: object, steps: int
+) -> np.ndarray:
     """Newton's method from ``x0``: iterates of shape (steps + 1, dim)."""
     _check_callable(grad, "grad")
     _check_callable(hess, "hess")

@@ -39,7 +39,9 @@ def _matrix(X, name: str = "X") -> np.ndarray:
     if X.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
     if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (N examples, D features), got shape {X.shape}")
+        raise ValueError(
+            f"{name} must be 2-D (N examples, D features), got shape {X.shape}"
+        )
     if X.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one example, got shape {X.shape}")
     return X.astype(np.float64)
@@ -82,14 +84,18 @@ def _count(value, name: str, minimum: int = 0) -> int:
 def _signed_targets(d, n: int) -> np.ndarray:
     d = _vector(d, "d", n, " (one target per row of X)")
     if not np.all(np.isin(d, (-1.0, 1.0))):
-        raise ValueError(f"d must hold only -1 and +1 (the sign unit's outputs), got {np.unique(d)}")
+        raise ValueError(
+            f"d must hold only -1 and +1 (the sign unit's outputs), got {np.unique(d)}"
+        )
     return d
 
 
 def _binary_targets(t, n: int) -> np.ndarray:
     t = _vector(t, "t", n, " (one target per row of X)")
     if np.any((t < 0) | (t > 1)):
-        raise ValueError("t must hold probabilities in [0, 1] (usually the labels 0 and 1)")
+        raise ValueError(
+            "t must hold probabilities in [0, 1] (usually the labels 0 and 1)"
+        )
     return t
 
 
@@ -98,9 +104,13 @@ def _labels(labels, n: int, n_classes: int) -> np.ndarray:
     if labels.dtype.kind not in "iu":
         raise TypeError(f"labels must be integers 0..K-1, got dtype {labels.dtype}")
     if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},) (one per row), got shape {labels.shape}")
+        raise ValueError(
+            f"labels must have shape ({n},) (one per row), got shape {labels.shape}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got values from {labels.min()} to {labels.max()}")
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1}, got values from {labels.min()} to {labels.max()}"
+        )
     return labels.astype(np.int64)
 
 
@@ -132,10 +142,15 @@ def is_mistake(x, d: float, w, b: float) -> bool:
     A point exactly on the boundary (z = 0) counts as a mistake, so the rule keeps going until
     every example has a positive margin, not merely sign(0) = +1 luck.
     """
-    return bool(_scalar(d, "d") * (float(_vector(x, "x") @ _vector(w, "w")) + _scalar(b, "b")) <= 0)
+    return bool(
+        _scalar(d, "d") * (float(_vector(x, "x") @ _vector(w, "w")) + _scalar(b, "b"))
+        <= 0
+    )
 
 
-def perceptron_update(x, d: float, w, b: float, lr: float = 1.0) -> tuple[np.ndarray, float]:
+def perceptron_update(
+    x, d: float, w, b: float, lr: float = 1.0
+) -> tuple[np.ndarray, float]:
     """One step of the perceptron rule on one example (x, d) with d = -1 or +1; returns (w, b).
 
         if d (w . x + b) <= 0:   w <- w + lr d x,   b <- b + lr d;   otherwise nothing changes.
@@ -174,8 +189,15 @@ class PerceptronResult:
     trace: list[tuple[int, int, np.ndarray, float]] = field(default_factory=list)
 
 
-def train_perceptron(X, d, w0=None, b0: float = 0.0, lr: float = 1.0, max_epochs: int = 100,
-                     order: Sequence[int] | None = None) -> PerceptronResult:
+def train_perceptron(
+    X,
+    d,
+    w0=None,
+    b0: float = 0.0,
+    lr: float = 1.0,
+    max_epochs: int = 100,
+    order: Sequence[int] | None = None,
+) -> PerceptronResult:
     """Cycle through the rows (in ``order``, default 0..N-1), applying the perceptron rule,
     until an epoch makes no mistake or ``max_epochs`` passes are done.
 
@@ -186,7 +208,11 @@ def train_perceptron(X, d, w0=None, b0: float = 0.0, lr: float = 1.0, max_epochs
     X = _matrix(X)
     n, dim = X.shape
     d = _signed_targets(d, n)
-    w = np.zeros(dim) if w0 is None else _vector(w0, "w0", dim, " (one weight per column of X)")
+    w = (
+        np.zeros(dim)
+        if w0 is None
+        else _vector(w0, "w0", dim, " (one weight per column of X)")
+    )
     b = _scalar(b0, "b0")
     lr = _positive(lr, "lr")
     max_epochs = _count(max_epochs, "max_epochs", 1)
@@ -221,11 +247,13 @@ def separating_parameters(X, d, values: Sequence[float]) -> np.ndarray:
         raise ValueError("values must hold at least one candidate value")
     n_candidates = values.size ** (dim + 1)
     if n_candidates > 5_000_000:
-        raise ValueError(f"values give {values.size}^{dim + 1} = {n_candidates} candidates; "
-                         "use fewer values (at most 5,000,000 candidates)")
+        raise ValueError(
+            f"values give {values.size}^{dim + 1} = {n_candidates} candidates; "
+            "use fewer values (at most 5,000,000 candidates)"
+        )
     grids = np.meshgrid(*([values] * (dim + 1)), indexing="ij")
     params = np.stack([g.ravel() for g in grids], axis=1)  # (M, D + 1): w_1..w_D, b
-    scores = params[:, :dim] @ X.T + params[:, dim:]       # (M, N)
+    scores = params[:, :dim] @ X.T + params[:, dim:]  # (M, N)
     ok = np.all(np.where(scores >= 0, 1.0, -1.0) == d, axis=1)
     return params[ok]
 
@@ -261,15 +289,20 @@ class LinearFit:
     losses: np.ndarray
 
 
-def fit_logistic_regression(X, t, lr: float = 0.1, steps: int = 1000, w0=None,
-                            b0: float = 0.0) -> LinearFit:
+def fit_logistic_regression(
+    X, t, lr: float = 0.1, steps: int = 1000, w0=None, b0: float = 0.0
+) -> LinearFit:
     """Full-batch gradient descent on the mean binary cross-entropy. Returns w (D,), b, and
     the losses (steps + 1,)."""
     X = _matrix(X)
     t = _binary_targets(t, X.shape[0])
     lr = _positive(lr, "lr")
     steps = _count(steps, "steps")
-    w = np.zeros(X.shape[1]) if w0 is None else _vector(w0, "w0", X.shape[1], " (one weight per column of X)")
+    w = (
+        np.zeros(X.shape[1])
+        if w0 is None
+        else _vector(w0, "w0", X.shape[1], " (one weight per column of X)")
+    )
     b = _scalar(b0, "b0")
     losses = []
     for _ in range(steps):
@@ -304,15 +337,18 @@ def softmax_regression_gradient(X, labels, W, b) -> tuple[np.ndarray, np.ndarray
     X = _matrix(X)
     W = _matrix(W, "W")
     if W.shape[1] != X.shape[1]:
-        raise ValueError(f"W must have shape (K, {X.shape[1]}) to match X of shape {X.shape}, got {W.shape}")
+        raise ValueError(
+            f"W must have shape (K, {X.shape[1]}) to match X of shape {X.shape}, got {W.shape}"
+        )
     b = _vector(b, "b", W.shape[0], " (one bias per row of W)")
     labels = _labels(labels, X.shape[0], W.shape[0])
     residual = (softmax(X @ W.T + b, axis=1) - one_hot(labels, W.shape[0])) / X.shape[0]
     return residual.T @ X, residual.sum(axis=0)
 
 
-def fit_softmax_regression(X, labels, n_classes: int, lr: float = 0.1, steps: int = 1000,
-                           W0=None, b0=None) -> LinearFit:
+def fit_softmax_regression(
+    X, labels, n_classes: int, lr: float = 0.1, steps: int = 1000, W0=None, b0=None
+) -> LinearFit:
     """Full-batch gradient descent on the mean cross-entropy of a K-class linear classifier.
     Returns W (K, D), b (K,) and the losses (steps + 1,)."""
     X = _matrix(X)
@@ -322,8 +358,14 @@ def fit_softmax_regression(X, labels, n_classes: int, lr: float = 0.1, steps: in
     steps = _count(steps, "steps")
     W = np.zeros((n_classes, X.shape[1])) if W0 is None else _matrix(W0, "W0")
     if W.shape != (n_classes, X.shape[1]):
-        raise ValueError(f"W0 must have shape ({n_classes}, {X.shape[1]}), got {W.shape}")
-    b = np.zeros(n_classes) if b0 is None else _vector(b0, "b0", n_classes, " (one bias per class)")
+        raise ValueError(
+            f"W0 must have shape ({n_classes}, {X.shape[1]}), got {W.shape}"
+        )
+    b = (
+        np.zeros(n_classes)
+        if b0 is None
+        else _vector(b0, "b0", n_classes, " (one bias per class)")
+    )
     losses = []
     for _ in range(steps):
         losses.append(cross_entropy(X @ W.T + b, labels))
@@ -334,8 +376,13 @@ def fit_softmax_regression(X, labels, n_classes: int, lr: float = 0.1, steps: in
 
 
 # -- XOR with threshold units --------------------------------------------------------------------
-def truth_table(function: Callable[[float, float], float]) -> list[tuple[int, int, int]]:
+def truth_table(
+    function: Callable[[float, float], float],
+) -> list[tuple[int, int, int]]:
     """(x1, x2, function(x1, x2)) for the four 0/1 inputs, in the order 00, 01, 10, 11."""
     if not callable(function):
         raise TypeError(f"function must be callable, got {type(function).__name__}")
-    return [(x1, x2, int(function(x1, x2))) for x1, x2 in itertools.product((0, 1), repeat=2)]
+    return [
+        (x1, x2, int(function(x1, x2)))
+        for x1, x2 in itertools.product((0, 1), repeat=2)
+    ]

@@ -21,8 +21,17 @@ import numpy as np
 
 from dlbook.autograd import Value
 
-__all__ = ["Neuron", "Layer", "MLP", "logistic_loss", "train", "predict", "accuracy",
-           "xor_data", "make_moons"]
+__all__ = [
+    "Neuron",
+    "Layer",
+    "MLP",
+    "logistic_loss",
+    "train",
+    "predict",
+    "accuracy",
+    "xor_data",
+    "make_moons",
+]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
@@ -46,7 +55,12 @@ class Neuron:
     inputs are), the bias at 0.
     """
 
-    def __init__(self, n_in: int, activation: str = "tanh", rng: np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        n_in: int,
+        activation: str = "tanh",
+        rng: np.random.Generator | None = None,
+    ) -> None:
         n_in = _check_positive_int(n_in, "n_in")
         self.activation = _check_activation(activation)
         rng = rng if rng is not None else np.random.default_rng(0)
@@ -56,7 +70,9 @@ class Neuron:
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         if len(x) != len(self.w):
-            raise ValueError(f"x must have {len(self.w)} entries (the neuron's n_in), got {len(x)}")
+            raise ValueError(
+                f"x must have {len(self.w)} entries (the neuron's n_in), got {len(x)}"
+            )
         # The weighted sum as ONE graph node with many parents. Its local derivatives are
         # dz/dw_i = x_i, dz/dx_i = w_i (only when x_i is a Value) and dz/db = 1. Building it
         # from 2 n_in separate * and + nodes gives the same gradients, about 3x more slowly.
@@ -80,8 +96,13 @@ class Neuron:
 class Layer:
     """n_out neurons that all read the same input vector."""
 
-    def __init__(self, n_in: int, n_out: int, activation: str = "tanh",
-                 rng: np.random.Generator | None = None) -> None:
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str = "tanh",
+        rng: np.random.Generator | None = None,
+    ) -> None:
         n_out = _check_positive_int(n_out, "n_out")
         rng = rng if rng is not None else np.random.default_rng(0)
         self.neurons = [Neuron(n_in, activation, rng) for _ in range(n_out)]
@@ -100,15 +121,34 @@ class MLP:
     input vector returns a Value when the last layer has one unit, else a list of Values.
     """
 
-    def __init__(self, n_in: int, layer_sizes: Sequence[int], activation: str = "tanh", seed: int = 0) -> None:
+    def __init__(
+        self,
+        n_in: int,
+        layer_sizes: Sequence[int],
+        activation: str = "tanh",
+        seed: int = 0,
+    ) -> None:
         n_in = _check_positive_int(n_in, "n_in")
-        if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence) or not layer_sizes:
-            raise ValueError(f"layer_sizes must be a non-empty list of positive ints, got {layer_sizes!r}")
-        sizes = [n_in] + [_check_positive_int(s, "each entry of layer_sizes") for s in layer_sizes]
+        if (
+            isinstance(layer_sizes, (str, bytes))
+            or not isinstance(layer_sizes, Sequence)
+            or not layer_sizes
+        ):
+            raise ValueError(
+                f"layer_sizes must be a non-empty list of positive ints, got {layer_sizes!r}"
+            )
+        sizes = [n_in] + [
+            _check_positive_int(s, "each entry of layer_sizes") for s in layer_sizes
+        ]
         rng = np.random.default_rng(seed)
         _check_activation(activation)
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < len(sizes) - 2 else "linear", rng)
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation if i < len(sizes) - 2 else "linear",
+                rng,
+            )
             for i in range(len(sizes) - 1)
         ]
         self.n_in = n_in
@@ -140,20 +180,30 @@ def logistic_loss(score: Value, label: int) -> Value:
     return (1.0 + (-sign * score).exp()).log()
 
 
-def _check_data(X: np.ndarray, y: np.ndarray, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+def _check_data(
+    X: np.ndarray, y: np.ndarray, n_in: int
+) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != n_in:
         raise ValueError(f"X must have shape (N, {n_in}), got shape {X.shape}")
     if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X, got shape {y.shape}")
+        raise ValueError(
+            f"y must have shape ({X.shape[0]},) to match X, got shape {y.shape}"
+        )
     if not np.isin(y, (0, 1)).all():
         raise ValueError("y must hold 0/1 labels only")
     return X, y.astype(int)
 
 
-def train(model: MLP, X: np.ndarray, y: np.ndarray, steps: int = 100, lr: float = 0.5,
-          weight_decay: float = 0.0) -> list[float]:
+def train(
+    model: MLP,
+    X: np.ndarray,
+    y: np.ndarray,
+    steps: int = 100,
+    lr: float = 0.5,
+    weight_decay: float = 0.0,
+) -> list[float]:
     """Full-batch gradient descent on the mean logistic loss; returns the loss before each step.
 
     Each step: forward every example, average the losses (plus weight_decay * sum w^2),
@@ -198,7 +248,9 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
     return X, np.array([0, 1, 1, 0])
 
 
-def make_moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(
+    n: int = 100, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half circles in 2-D, n points in all (label 0: upper, 1: lower).
 
     Upper moon: (cos t, sin t); lower moon: (1 - cos t, 0.5 - sin t), t uniform on [0, pi],
