@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import CHAPTER_PAGES, REPO_ROOT, toc_pages
 
 from booktools.config import load_config
@@ -29,7 +30,64 @@ def test_execution_statistics_list_every_chapter_with_a_time(built_site):
         assert re.search(r"\d+\.\d+", matching[0]), (
             f"no run time for {name}: {matching[0]}"
         )
-        assert "✅" in matching[0], f"{name} did not execute cleanly: {matching[0]}"
+        assert "ran without error" in matching[0], (
+            f"{name} did not execute cleanly: {matching[0]}"
+        )
+    # in words: a browser without an emoji font shows an emoji as an empty box
+    assert "✅" not in page and "❌" not in page
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_no_third_party_kernel_configuration(built_site, page):
+    """sphinx-thebe's per-page Binder configuration (a third-party repository) is removed."""
+    html = (built_site / page).read_text()
+    for leftover in ["x-thebe-config", "binderOptions", "kernelName =", "sphinx-thebe"]:
+        assert leftover not in html, f"{page} still carries thebe's {leftover!r}"
+
+
+EXERCISE_TITLE = re.compile(
+    r'<p class="admonition-title"><span class="caption-number">Exercise (\d+)\.(\d+) '
+    r"</span> \((.*?)\)</p>"
+)
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_exercises_are_numbered_per_chapter_with_titles_in_one_form(built_site, page):
+    html = (built_site / page).read_text()
+    chapter = int(re.search(r"book/(\d+)_", page).group(1))
+    found = EXERCISE_TITLE.findall(html)
+    assert len(found) >= 6, f"{page}: {len(found)} numbered exercises"
+    numbers = [(int(c), int(k)) for c, k, _ in found]
+    assert numbers == [(chapter, k) for k in range(1, len(found) + 1)], numbers
+    for _, _, title in found:
+        # difficulty first, then the kind for coding and thinking exercises, then the title
+        assert re.fullmatch(r"★{1,3} ((Coding|Thinking): )?\S.*", title), (
+            f"{page}: exercise title {title!r} is not in the form '★★ Coding: title'"
+        )
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_check_cells_print_only_their_message(built_site, page):
+    """A coding exercise's visible check prints its message and nothing else (no stray
+    return value under the cell)."""
+    soup = BeautifulSoup((built_site / page).read_text(), "html.parser")
+    checks = [
+        cell
+        for cell in soup.select("div.cell")
+        if cell.select_one("div.cell_input")
+        and "check(" in cell.select_one("div.cell_input").get_text()
+    ]
+    assert checks, f"{page} has no exercise checks"
+    for cell in checks:
+        output = cell.select_one("div.cell_output")
+        assert output is not None, f"{page}: an exercise check shows no output"
+        lines = [line for line in output.get_text().splitlines() if line.strip()]
+        assert lines and lines[0].startswith("[not done yet]"), (
+            f"{page}: a check in the public book should say the exercise is not done yet, "
+            f"got {lines}"
+        )
+        strays = [line for line in lines[1:] if not line.startswith(" ")]
+        assert not strays, f"{page}: an exercise check also prints {strays}"
 
 
 RESOURCE = re.compile(

@@ -195,3 +195,34 @@ def test_chapter_has_one_well_formed_colab_link(visit, path):
             href,
         ), href
         assert href.endswith(path.removeprefix("book/").replace(".html", ".ipynb"))
+
+
+# The smallest scale at which a figure may be shown: matplotlib's figures are drawn at 100
+# dpi with 11-12 pt text, so at 0.8 their smallest text is still about 12 px on screen.
+MIN_FIGURE_SCALE = 0.8
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_code_outputs_and_figures_fit_the_column(visit, path):
+    """At 1280 px, no code cell or printed output needs horizontal scrolling, and no figure
+    is shrunk so far that its text becomes hard to read."""
+    page = visit(path).page
+    layout = page.evaluate("""() => {
+        const longest = el => el.textContent.split('\\n')
+            .reduce((a, line) => line.length > a.length ? line : a, '');
+        const wide = sel => [...document.querySelectorAll(sel)]
+            .filter(el => el.scrollWidth > el.clientWidth + 1).map(longest);
+        const figures = [...document.querySelectorAll('div.cell_output img')]
+            .filter(img => img.naturalWidth > 0)
+            .map(img => ({scale: img.clientWidth / img.naturalWidth,
+                          alt: (img.getAttribute('alt') || '').slice(0, 60)}));
+        return {code: wide('div.cell_input pre'), output: wide('div.cell_output pre'),
+                figures: figures};
+    }""")
+    assert not layout["code"], f"{path}: code lines too wide: {layout['code'][:5]}"
+    assert not layout["output"], f"{path}: printed lines too wide: {layout['output'][:5]}"
+    small = [f for f in layout["figures"] if f["scale"] < MIN_FIGURE_SCALE]
+    assert not small, (
+        f"{path}: figures shown below {MIN_FIGURE_SCALE:.0%} of their size (text too "
+        f"small to read): {[(round(f['scale'], 2), f['alt']) for f in small]}"
+    )

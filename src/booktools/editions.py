@@ -25,9 +25,12 @@ from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocess
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
 from booktools.config import REPO_ROOT, chapter_notebooks, load_config
+from dlbook.exercises import NOT_DONE_MESSAGE
 
 SOLUTION_TAG = "solution"
-NOT_DONE = 'raise NotImplementedError("Exercise not done yet: replace this line with your solution.")'
+# the stub that replaces a coding exercise's solution; its message is the one that
+# dlbook.exercises.check recognises as "not done yet"
+NOT_DONE = f'raise NotImplementedError("{NOT_DONE_MESSAGE}")'
 CODE_STUB = {"python": NOT_DONE}
 # The public book's Colab buttons open this branch, which holds the public notebooks
 # (`python -m booktools.editions student-branch` makes it); everything else uses the
