@@ -19,7 +19,10 @@ from booktools.config import chapter_notebooks, toc_files  # noqa: E402
 
 
 def toc_pages() -> list[str]:
-    """Every page of the book as a path relative to the site root (e.g. book/preface.html)."""
+    """Every page of the book as a path relative to the site root.
+
+    For example book/preface.html.
+    """
     return [f"{f}.html" for f in toc_files(REPO_ROOT)]
 
 
@@ -28,7 +31,10 @@ CHAPTER_PAGES = [f"book/{p.stem}.html" for p in chapter_notebooks(REPO_ROOT)]
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Build the public book exactly as the README's first command does (strict), once per run."""
+    """Build the public book exactly as the README's first command does (strict).
+
+    The book is built once per run.
+    """
     result = subprocess.run(
         [sys.executable, "-m", "booktools.build"],
         cwd=REPO_ROOT,

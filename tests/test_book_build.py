@@ -39,7 +39,10 @@ def test_execution_statistics_list_every_chapter_with_a_time(built_site):
 
 @pytest.mark.parametrize("page", toc_pages())
 def test_no_third_party_kernel_configuration(built_site, page):
-    """sphinx-thebe's per-page Binder configuration (a third-party repository) is removed."""
+    """sphinx-thebe's per-page Binder configuration is removed.
+
+    It names a third-party repository.
+    """
     html = (built_site / page).read_text()
     for leftover in ["x-thebe-config", "binderOptions", "kernelName =", "sphinx-thebe"]:
         assert leftover not in html, f"{page} still carries thebe's {leftover!r}"
@@ -60,7 +63,8 @@ def test_exercises_are_numbered_per_chapter_with_titles_in_one_form(built_site, 
     numbers = [(int(c), int(k)) for c, k, _ in found]
     assert numbers == [(chapter, k) for k in range(1, len(found) + 1)], numbers
     for _, _, title in found:
-        # difficulty first, then the kind for coding and thinking exercises, then the title
+        # difficulty first, then the kind for coding and thinking exercises,
+        # then the title
         assert re.fullmatch(r"★{1,3} ((Coding|Thinking): )?\S.*", title), (
             f"{page}: exercise title {title!r} is not in the form '★★ Coding: title'"
         )
@@ -83,8 +87,8 @@ def test_check_cells_print_only_their_message(built_site, page):
         assert output is not None, f"{page}: an exercise check shows no output"
         lines = [line for line in output.get_text().splitlines() if line.strip()]
         assert lines and lines[0].startswith("[not done yet]"), (
-            f"{page}: a check in the public book should say the exercise is not done yet, "
-            f"got {lines}"
+            f"{page}: a check in the public book should say the exercise "
+            f"is not done yet, got {lines}"
         )
         strays = [line for line in lines[1:] if not line.startswith(" ")]
         assert not strays, f"{page}: an exercise check also prints {strays}"
@@ -134,10 +138,10 @@ def test_colab_link_points_at_this_chapter(built_site, page):
 
 
 def test_repository_configured_in_one_place():
-    """The repository URL appears in _config.yml and nowhere else in the hand-written sources.
+    """The repository URL is in _config.yml and nowhere else in hand-written sources.
 
-    (The chapters' setup cells carry it too, but they are written from _config.yml and checked
-    against it by tests/test_setup_cell.py.)
+    (The chapters' setup cells carry it too, but they are written from _config.yml and
+    checked against it by tests/test_setup_cell.py.)
     """
     url = load_config()["repository"]["url"]
     sources = [

@@ -1,8 +1,9 @@
-"""The built book in a real browser (Debian's chromium driven by playwright), fully offline.
+"""The built book in a real browser, fully offline.
 
-For every page: it loads with no console error, requests nothing outside 127.0.0.1, typesets
-its maths (no raw TeX left), gives every image meaningful alt text, and every slider on it
-changes what the page shows. Screenshots land in _build/screenshots/ for people to look at.
+The browser is Debian's chromium driven by playwright. For every page: it loads with
+no console error, requests nothing outside 127.0.0.1, typesets its maths (no raw TeX
+left), gives every image meaningful alt text, and every slider on it changes what the
+page shows. Screenshots land in _build/screenshots/ for people to look at.
 """
 
 from __future__ import annotations
@@ -119,16 +120,18 @@ def test_page_loads_offline_with_maths_and_alt_text(visit, path):
 
     # Maths: every math element was typeset, and no TeX source is left in the prose.
     untypeset = page.evaluate("""() => [...document.querySelectorAll('.math')]
-        .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 60))""")
+        .filter(el => !el.querySelector('mjx-container'))
+        .map(el => el.textContent.slice(0, 60))""")
     assert not untypeset, f"{path}: maths not typeset: {untypeset[:5]}"
     prose = page.evaluate("""() => {
-        const walker = document.createTreeWalker(document.querySelector('main') || document.body,
-                                                 NodeFilter.SHOW_TEXT);
+        const walker = document.createTreeWalker(
+            document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
         const skip = 'PRE,CODE,SCRIPT,STYLE,MJX-CONTAINER,TEXTAREA';
         let text = '';
         while (walker.nextNode()) {
             const node = walker.currentNode;
-            if (!node.parentElement.closest(skip.split(',').join(','))) text += node.textContent + ' ';
+            if (!node.parentElement.closest(skip.split(',').join(',')))
+                text += node.textContent + ' ';
         }
         return text;
     }""")
@@ -136,8 +139,10 @@ def test_page_loads_offline_with_maths_and_alt_text(visit, path):
     assert not leftovers, f"{path}: raw TeX left on the page: {leftovers[:5]}"
 
     # Images: meaningful alt text, not empty and not a file name.
-    images = page.evaluate("""() => [...document.querySelectorAll('main img, article img')]
-        .map(img => ({src: img.getAttribute('src').slice(0, 80), alt: img.getAttribute('alt') || ''}))""")
+    images = page.evaluate("""() =>
+        [...document.querySelectorAll('main img, article img')]
+        .map(img => ({src: img.getAttribute('src').slice(0, 80),
+                      alt: img.getAttribute('alt') || ''}))""")
     for image in images:
         alt = image["alt"].strip()
         assert len(alt) >= 10 and not re.search(
@@ -160,14 +165,16 @@ def test_every_slider_changes_what_the_page_shows(visit, path):
         current = int(slider.input_value())
         target = 0 if current != 0 else maximum
         slider.evaluate(
-            "(el, value) => { el.value = value; el.dispatchEvent(new Event('input', {bubbles: true})); "
+            "(el, value) => { el.value = value; "
+            "el.dispatchEvent(new Event('input', {bubbles: true})); "
             "el.dispatchEvent(new Event('change', {bubbles: true})); }",
             str(target),
         )
         v.page.wait_for_timeout(100)
         after = container.screenshot()
         assert before != after, (
-            f"{path}: slider {index} ({slider.get_attribute('data-name')}) changes nothing"
+            f"{path}: slider {index} ({slider.get_attribute('data-name')}) "
+            "changes nothing"
         )
     assert not v.errors, f"{path}: console errors while moving sliders: {v.errors}"
 
@@ -197,15 +204,19 @@ def test_chapter_has_one_well_formed_colab_link(visit, path):
         assert href.endswith(path.removeprefix("book/").replace(".html", ".ipynb"))
 
 
-# The smallest scale at which a figure may be shown: matplotlib's figures are drawn at 100
-# dpi with 11-12 pt text, so at 0.8 their smallest text is still about 12 px on screen.
+# The smallest scale at which a figure may be shown: matplotlib's figures are drawn at
+# 100 dpi with 11-12 pt text, so at 0.8 their smallest text is still about 12 px on
+# screen.
 MIN_FIGURE_SCALE = 0.8
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
 def test_code_outputs_and_figures_fit_the_column(visit, path):
-    """At 1280 px, no code cell or printed output needs horizontal scrolling, and no figure
-    is shrunk so far that its text becomes hard to read."""
+    """At 1280 px, code cells, printed outputs and figures fit the column.
+
+    No code cell or printed output needs horizontal scrolling, and no figure is shrunk
+    so far that its text becomes hard to read.
+    """
     page = visit(path).page
     layout = page.evaluate("""() => {
         const longest = el => el.textContent.split('\\n')
@@ -220,7 +231,9 @@ def test_code_outputs_and_figures_fit_the_column(visit, path):
                 figures: figures};
     }""")
     assert not layout["code"], f"{path}: code lines too wide: {layout['code'][:5]}"
-    assert not layout["output"], f"{path}: printed lines too wide: {layout['output'][:5]}"
+    assert not layout["output"], (
+        f"{path}: printed lines too wide: {layout['output'][:5]}"
+    )
     small = [f for f in layout["figures"] if f["scale"] < MIN_FIGURE_SCALE]
     assert not small, (
         f"{path}: figures shown below {MIN_FIGURE_SCALE:.0%} of their size (text too "

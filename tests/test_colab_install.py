@@ -1,16 +1,16 @@
-"""A chapter's setup cell installs dlbook in a Colab-like environment and the chapter runs.
+"""A chapter's setup cell installs dlbook in a Colab-like environment; the chapter runs.
 
 The environment (.venv-colab, made by .ci/setup) holds only numpy, torch, matplotlib,
-ipywidgets, scipy, scikit-learn and a kernel, as Colab does. A stand-in `google.colab` module makes the setup cell
-take its Colab branch; DLBOOK_SOURCE points its install at a wheel built from this checkout
-(instead of the repository URL), and PIP_NO_INDEX forbids pip from fetching anything, so the
-test also proves the install does not try to reinstall numpy, torch or matplotlib.
+ipywidgets, scipy, scikit-learn and a kernel, as Colab does. A stand-in `google.colab`
+module makes the setup cell take its Colab branch; DLBOOK_SOURCE points its install at
+a wheel built from this checkout (instead of the repository URL), and PIP_NO_INDEX
+forbids pip from fetching anything, so the test also proves the install does not try
+to reinstall numpy, torch or matplotlib.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -124,7 +124,8 @@ def test_setup_cell_installs_dlbook_and_the_chapter_runs(colab_env):
     )
     after = pip_freeze()
     assert after - before == {"dlbook"}, (
-        f"the setup cell installed more than dlbook: {sorted(after - before)}\n{setup_outputs}"
+        f"the setup cell installed more than dlbook: {sorted(after - before)}\n"
+        f"{setup_outputs}"
     )
     assert before - after == set(), (
         f"the setup cell removed packages: {sorted(before - after)}"

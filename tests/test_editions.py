@@ -1,5 +1,8 @@
-"""Editions: the public book and student notebooks leak no solution; the instructor edition
-shows every solution; nbgrader grades every chapter's assignment (full, zero, partial)."""
+"""Editions: the public book and student notebooks leak no solution.
+
+The instructor edition shows every solution; nbgrader grades every chapter's assignment
+(full, zero, partial).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +49,10 @@ def is_solution_cell(cell) -> bool:
 
 
 def split_master(master: Path) -> tuple[list[str], str]:
-    """(lines of every solution region, hidden test and worked solution; all the other text)."""
+    """Split a master into (lines of its secrets, all its other text).
+
+    The secrets are every solution region, hidden test and worked solution.
+    """
     secret_lines, public_text = [], []
     for cell in nbformat.read(master, as_version=4).cells:
         if is_solution_cell(cell):
@@ -68,7 +74,10 @@ def split_master(master: Path) -> tuple[list[str], str]:
 
 @functools.cache
 def public_corpus() -> str:
-    """Everything the book may show: every chapter without its solutions, the pages, the bibliography."""
+    """Everything the book may show.
+
+    Every chapter without its solutions, the pages, the bibliography.
+    """
     parts = [split_master(master)[1] for master in CHAPTERS]
     parts += [
         page.read_text()
@@ -81,8 +90,11 @@ def public_corpus() -> str:
 
 
 def secrets_of(master: Path) -> list[str]:
-    """Distinctive lines of the chapter's solutions: at least three words and 16 characters,
-    and found nowhere in the public text of the book (a line such as `return x` proves nothing)."""
+    """Distinctive lines of the chapter's solutions.
+
+    At least three words and 16 characters, and found nowhere in the public text of the
+    book (a line such as `return x` proves nothing).
+    """
     secrets = {normalise(line) for line in split_master(master)[0]}
     return sorted(
         s
@@ -94,12 +106,15 @@ def secrets_of(master: Path) -> list[str]:
     )
 
 
-# -- the transformation itself ------------------------------------------------------------------
+# -- the transformation itself ---------------------------------------------------------
 
 
 def test_student_notebook_strips_solutions_and_keeps_the_rest():
     solution = nbformat.v4.new_code_cell(
-        "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n",
+        "def double(x):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    return 2 * x\n"
+        "    ### END SOLUTION\n",
         metadata={
             "nbgrader": {
                 "grade": False,
@@ -111,7 +126,10 @@ def test_student_notebook_strips_solutions_and_keeps_the_rest():
         },
     )
     tests = nbformat.v4.new_code_cell(
-        "check('double', lambda: None)\n### BEGIN HIDDEN TESTS\nassert double(2) == 4\n### END HIDDEN TESTS\n",
+        "check('double', lambda: None)\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "assert double(2) == 4\n"
+        "### END HIDDEN TESTS\n",
         metadata={
             "nbgrader": {
                 "grade": True,
@@ -142,7 +160,7 @@ def test_student_notebook_strips_solutions_and_keeps_the_rest():
     assert "return 2 * x" in master.cells[1].source, "the master is not modified"
 
 
-# -- book structure: exercises and solutions ----------------------------------------------------
+# -- book structure: exercises and solutions -------------------------------------------
 
 
 @pytest.mark.parametrize("master", CHAPTERS, ids=lambda p: p.stem)
@@ -164,9 +182,8 @@ def test_chapter_has_six_exercises_each_with_a_solution(master):
             and cell.metadata.get("nbgrader", {}).get("solution")
             and current
         ):
-            solved.add(
-                current
-            )  # a coding exercise's worked solution is its master code
+            # a coding exercise's worked solution is its master code
+            solved.add(current)
     assert len(labels) >= 6, f"{master.name} has {len(labels)} exercises, fewer than 6"
     assert len(labels) == len(set(labels)), f"{master.name}: duplicate exercise labels"
     missing = [label for label in labels if label not in solved]
@@ -177,11 +194,12 @@ def test_chapter_has_six_exercises_each_with_a_solution(master):
     )
     for cell in graded:
         assert "### BEGIN HIDDEN TESTS" in cell.source, (
-            f"{master.name}: graded cell {cell.metadata['nbgrader']['grade_id']} has no hidden tests"
+            f"{master.name}: graded cell {cell.metadata['nbgrader']['grade_id']} "
+            "has no hidden tests"
         )
 
 
-# -- the public book leaks nothing --------------------------------------------------------------
+# -- the public book leaks nothing -----------------------------------------------------
 
 
 def public_artifacts(site: Path) -> list[Path]:
@@ -270,7 +288,10 @@ def test_search_index_holds_no_word_found_only_in_solutions(built_site):
 @pytest.mark.slow
 @pytest.mark.parametrize("master", CHAPTERS, ids=lambda p: p.stem)
 def test_public_chapter_reports_unfinished_exercises(built_site, master):
-    """The public page ran the student version: each coding exercise says it is not done yet."""
+    """The public page ran the student version.
+
+    Each coding exercise says it is not done yet.
+    """
     nb = nbformat.read(master, as_version=4)
     checks = sum(
         1
@@ -281,7 +302,7 @@ def test_public_chapter_reports_unfinished_exercises(built_site, master):
     assert html.count("[not done yet]") >= checks >= 1
 
 
-# -- the instructor edition -----------------------------------------------------------------------
+# -- the instructor edition ------------------------------------------------------------
 
 
 @pytest.mark.slow
@@ -315,11 +336,14 @@ def test_instructor_edition_builds_strictly_and_shows_every_solution():
             )
 
 
-# -- autograding round trip -----------------------------------------------------------------------
+# -- autograding round trip ------------------------------------------------------------
 
 
 def fill_first_exercise(student: Path, master: Path, target: Path) -> str:
-    """Copy of the student notebook with the first solution cell completed from the master."""
+    """Copy of the student notebook with the first solution cell completed.
+
+    The completed code is the master's.
+    """
     solved = {
         c.metadata["nbgrader"]["grade_id"]: c.source
         for c in nbformat.read(master, as_version=4).cells
@@ -368,8 +392,8 @@ def test_autograding_round_trip(tmp_path, master):
     partial = scores["partial"][0]
     assert 0 < partial < maximum, f"completing only {filled} scores {partial}/{maximum}"
 
-    # The untouched notebook ran to the end: the only errors are the hidden tests of graded
-    # cells, and every visible check said "not done yet".
+    # The untouched notebook ran to the end: the only errors are the hidden tests of
+    # graded cells, and every visible check said "not done yet".
     graded_run = nbformat.read(
         course / "autograded" / "untouched" / master.stem / master.name, as_version=4
     )
@@ -398,7 +422,7 @@ def test_autograding_round_trip(tmp_path, master):
     REPORT.write_text(json.dumps(report, indent=2))
 
 
-# -- the branch the public Colab buttons open ----------------------------------------------------
+# -- the branch the public Colab buttons open ------------------------------------------
 
 
 def test_student_branch_holds_public_notebooks(tmp_path):

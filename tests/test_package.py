@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,6 +30,8 @@ PROVIDED_BY_DEPENDENCIES = {"ipython"}
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
+    # setuptools reuses build/lib, where an older layout may have left other packages
+    shutil.rmtree(REPO_ROOT / "build", ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
         + ["--no-build-isolation", "-w", str(out), str(REPO_ROOT)],
@@ -99,5 +102,6 @@ def test_every_module_a_chapter_imports_is_declared(declared, notebook):
     needed = _third_party(_imported_top_level(_chapter_code(notebook)))
     missing = needed - declared - PROVIDED_BY_DEPENDENCIES
     assert not missing, (
-        f"{notebook.name} imports {sorted(missing)}, which installing dlbook does not bring"
+        f"{notebook.name} imports {sorted(missing)}, "
+        "which installing dlbook does not bring"
     )

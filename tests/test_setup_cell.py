@@ -1,4 +1,7 @@
-"""Every chapter starts with the same setup cell, whose install source is _config.yml's."""
+"""Every chapter starts with the same setup cell.
+
+Its install source is the one configured in _config.yml.
+"""
 
 import nbformat
 import pytest

@@ -1,1 +1,4 @@
-"""Tools that maintain the book itself (not course material): setup cells, editions, grading."""
+"""Tools that maintain the book itself (not course material).
+
+Setup cells, editions, grading.
+"""

@@ -2,13 +2,15 @@
 
     python -m booktools.assignment create 01_perceptron --course ~/dl-course
         Sets up an nbgrader course folder (if new) with the chapter as assignment
-        "01_perceptron": source/ holds the master notebook, release/ the student notebook
-        (solution code replaced by a "not done yet" stub, visible checks kept, hidden tests and
-        worked solutions removed). Hand out release/01_perceptron/01_perceptron.ipynb.
+        "01_perceptron": source/ holds the master notebook, release/ the student
+        notebook (solution code replaced by a "not done yet" stub, visible checks
+        kept, hidden tests and worked solutions removed). Hand out
+        release/01_perceptron/01_perceptron.ipynb.
 
     python -m booktools.assignment autograde 01_perceptron --course ~/dl-course
-        Grades every submission placed at submitted/<student>/01_perceptron/01_perceptron.ipynb
-        (nbgrader's layout; `nbgrader collect` puts them there too) and prints a score table.
+        Grades every submission placed at
+        submitted/<student>/01_perceptron/01_perceptron.ipynb (nbgrader's layout;
+        `nbgrader collect` puts them there too) and prints a score table.
 
 The course folder is a plain nbgrader course: every other nbgrader command (formgrader,
 feedback, export) works in it as well.
@@ -38,7 +40,8 @@ c.CourseDirectory.course_id = {course_id!r}
 # The stub left where solution code was: it tells the student what to do, and the book's
 # visible checks report it as "not done yet" instead of failing.
 c.ClearSolutions.code_stub = {code_stub!r}
-# Worked solutions written in prose live in markdown cells tagged "solution": drop them too.
+# Worked solutions written in prose live in markdown cells tagged "solution":
+# drop them too.
 c.TagRemovePreprocessor.remove_cell_tags = {{{solution_tag!r}}}
 c.TagRemovePreprocessor.enabled = True
 _defaults = GenerateAssignment.class_traits()["preprocessors"].default()
@@ -91,7 +94,8 @@ def create(chapter: str, course: Path) -> Path:
     result = nbgrader("generate_assignment", assignment, "--force", course=course)
     if result.returncode != 0 or "Exception while loading config" in result.stderr:
         raise SystemExit(
-            f"error: nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}"
+            "error: nbgrader generate_assignment failed:\n"
+            f"{result.stdout}{result.stderr}"
         )
     student = course / "release" / assignment / master.name
     leftovers = [
@@ -147,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         student = create(args.chapter, course)
         print(f"student notebook: {student}")
         print(
-            f"collect submissions as {course}/submitted/<student>/{student.parent.name}/{student.name}"
+            f"collect submissions as {course}/submitted/<student>/"
+            f"{student.parent.name}/{student.name}"
         )
     else:
         table = autograde(args.chapter, course)

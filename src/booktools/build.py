@@ -1,12 +1,14 @@
 """Build the HTML book with Jupyter Book 1, strictly.
 
-    python -m booktools.build                       # the public book into _build/html
-    python -m booktools.build --edition instructor  # with solutions, into _build/instructor/html
+    python -m booktools.build
+        the public book, into _build/html
+    python -m booktools.build --edition instructor
+        with solutions, into _build/instructor/html
     python -m booktools.build --only book/01_perceptron --output /tmp/ch1
-                                                    # one chapter (with the preface), elsewhere
+        one chapter (with the preface), elsewhere
 
-Warnings are errors (-W), broken references are errors (-n), and a cell that raises stops the
-build (see `execute` in _config.yml).
+Warnings are errors (-W), broken references are errors (-n), and a cell that raises
+stops the build (see `execute` in _config.yml).
 """
 
 from __future__ import annotations
@@ -39,10 +41,10 @@ def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
 
 
 def single_chapter_source(chapter: str, workdir: Path) -> Path:
-    """A throw-away copy of the book's configuration in which only ``chapter`` is executed.
+    """A throw-away copy of the book's configuration in which only ``chapter`` runs.
 
-    Every page stays in the table of contents (so cross-references resolve); the other chapters
-    are rendered from their stored outputs instead of being run again.
+    Every page stays in the table of contents (so cross-references resolve); the other
+    chapters are rendered from their stored outputs instead of being run again.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
@@ -99,12 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         jupyter_book_build(source, output)
     except subprocess.CalledProcessError as error:
         print(
-            f"error: the book build failed (exit {error.returncode}); see the messages above",
+            f"error: the book build failed (exit {error.returncode}); "
+            "see the messages above",
             file=sys.stderr,
         )
         return 1
     print(
-        f"built {output / '_build' / 'html' / 'index.html'} in {time.perf_counter() - start:.0f} s"
+        f"built {output / '_build' / 'html' / 'index.html'} "
+        f"in {time.perf_counter() - start:.0f} s"
     )
     return 0
 

@@ -16,7 +16,10 @@ def load_config(root: Path = REPO_ROOT) -> dict:
 
 
 def install_source(config: dict | None = None) -> str:
-    """The pip requirement Colab installs ``dlbook`` from: the configured repository and branch."""
+    """The pip requirement Colab installs ``dlbook`` from.
+
+    That is the repository and branch configured in ``_config.yml``.
+    """
     config = config or load_config()
     repo = config["repository"]
     url = repo["url"].rstrip("/")
@@ -24,7 +27,10 @@ def install_source(config: dict | None = None) -> str:
 
 
 def toc_files(root: Path = REPO_ROOT) -> list[str]:
-    """Every page named in ``_toc.yml`` (root first), as paths without suffix, in book order."""
+    """Every page named in ``_toc.yml`` (root first), in book order.
+
+    Each page is given as its path without suffix.
+    """
     with open(root / "_toc.yml", encoding="utf-8") as handle:
         toc = yaml.safe_load(handle)
     files: list[str] = [toc["root"]]

@@ -1,13 +1,17 @@
-"""The book's editions, made from the master notebooks in ``book/`` (which hold every solution).
+"""The book's editions, made from the master notebooks in ``book/``.
 
-- public:     what readers of the HTML book get. Solution code is replaced by a stub that says
-              the exercise is not done yet, hidden tests and worked-solution cells are removed,
-              outputs are cleared (the build executes the notebooks again).
+The masters hold every solution.
+
+- public:     what readers of the HTML book get. Solution code is replaced by a stub
+              that says the exercise is not done yet, hidden tests and worked-solution
+              cells are removed, outputs are cleared (the build executes the notebooks
+              again).
 - instructor: the master notebooks as they are, every solution shown under a toggle.
 
-The stripping is done by nbgrader's own preprocessors (``ClearSolutions``, ``ClearHiddenTests``)
-and nbconvert's ``TagRemovePreprocessor`` for worked-solution markdown cells tagged ``solution``,
-the same ones ``nbgrader generate_assignment`` runs (see ``booktools.assignment``).
+The stripping is done by nbgrader's own preprocessors (``ClearSolutions``,
+``ClearHiddenTests``) and nbconvert's ``TagRemovePreprocessor`` for worked-solution
+markdown cells tagged ``solution``, the same ones ``nbgrader generate_assignment`` runs
+(see ``booktools.assignment``).
 """
 
 from __future__ import annotations
@@ -39,14 +43,15 @@ STUDENT_BRANCH = "student-edition"
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of a master notebook with every solution, hidden test and output removed."""
+    """A copy of a master notebook without its solutions, hidden tests and outputs."""
     nb = nbformat.from_dict(nb)  # deep copy: never touch the caller's notebook
     resources = {"language": "python"}
     steps = [
         TagRemovePreprocessor(remove_cell_tags={SOLUTION_TAG}, enabled=True),
         ClearSolutions(code_stub=CODE_STUB),
         ClearHiddenTests(),
-        ClearOutputPreprocessor(),  # a master's outputs can show what its solutions compute
+        # a master's outputs can show what its solutions compute
+        ClearOutputPreprocessor(),
     ]
     for step in steps:
         nb, resources = step.preprocess(nb, resources)
@@ -62,7 +67,10 @@ def _write_if_changed(path: Path, data: bytes) -> None:
 
 
 def _copy_book(destination: Path, transform=None) -> None:
-    """Mirror _toc.yml and book/ into ``destination``, passing chapter notebooks through ``transform``."""
+    """Mirror _toc.yml and book/ into ``destination``.
+
+    Chapter notebooks pass through ``transform`` on the way.
+    """
     chapters = set(chapter_notebooks())
     wanted = {destination / "_toc.yml"}
     _write_if_changed(destination / "_toc.yml", (REPO_ROOT / "_toc.yml").read_bytes())
@@ -80,9 +88,8 @@ def _copy_book(destination: Path, transform=None) -> None:
             _write_if_changed(target, nbformat.writes(nb).encode("utf-8"))
         else:
             _write_if_changed(target, source.read_bytes())
-    for stale in (destination / "book").rglob(
-        "*"
-    ):  # pages deleted from book/ since the last build
+    # pages deleted from book/ since the last build
+    for stale in (destination / "book").rglob("*"):
         if stale.is_file() and stale not in wanted:
             stale.unlink()
 
@@ -105,8 +112,8 @@ def make_public_source(destination: Path) -> Path:
 def make_instructor_source(destination: Path) -> Path:
     """Write the instructor edition's sources: the masters, with a title that says so.
 
-    Their stored outputs are used as they are (nbval checks them against a fresh run), so this
-    build does not execute the notebooks again.
+    Their stored outputs are used as they are (nbval checks them against a fresh run),
+    so this build does not execute the notebooks again.
     """
     _copy_book(destination)
     config = load_config()
@@ -120,11 +127,12 @@ def make_instructor_source(destination: Path) -> Path:
 
 
 def publish_student_branch(branch: str = STUDENT_BRANCH, repo: Path = REPO_ROOT) -> str:
-    """Commit the public notebooks onto ``branch`` (created if new); return the commit id.
+    """Commit the public notebooks onto ``branch`` (made if new); return the commit id.
 
-    The branch holds the current commit's tree with every chapter notebook replaced by its
-    public version, so the book's Colab buttons open notebooks without solutions. Push it with
-    ``git push origin student-edition``. The working tree and the current branch are untouched.
+    The branch holds the current commit's tree with every chapter notebook replaced by
+    its public version, so the book's Colab buttons open notebooks without solutions.
+    Push it with ``git push origin student-edition``. The working tree and the current
+    branch are untouched.
     """
 
     def git(*args: str, env=None, stdin: bytes | None = None) -> str:
@@ -192,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     commit = publish_student_branch(args.branch)
     print(
-        f"branch {args.branch} now at {commit[:12]}; publish it with: git push origin {args.branch}"
+        f"branch {args.branch} now at {commit[:12]}; "
+        f"publish it with: git push origin {args.branch}"
     )
     return 0
 

@@ -1,7 +1,8 @@
 """Write (or check) the setup cell at the top of every chapter notebook.
 
 The install source is derived from ``_config.yml``, the single place the repository is
-configured, so the Colab button and the package install can never point at different places.
+configured, so the Colab button and the package install can never point at different
+places.
 
     python -m booktools.setup_cell          # rewrite the setup cells
     python -m booktools.setup_cell --check  # exit 1 if any notebook is out of date
@@ -23,8 +24,10 @@ SETUP_TAGS = ["remove-cell"]
 def setup_cell_source(source: str | None = None) -> str:
     source = source or install_source()
     return (
-        "# Setup: in Colab, install the book's helper package (numpy, torch and matplotlib are\n"
-        "# already there and are not reinstalled); then seed, style and pick the device.\n"
+        "# Setup: in Colab, install the book's helper package "
+        "(numpy, torch and matplotlib are\n"
+        "# already there and are not reinstalled); "
+        "then seed, style and pick the device.\n"
         "import os, sys\n"
         'if "google.colab" in sys.modules:\n'
         f'    DLBOOK_SOURCE = os.environ.get("DLBOOK_SOURCE", "{source}")\n'
@@ -52,7 +55,10 @@ def is_up_to_date(nb) -> bool:
 
 
 def update(path: Path) -> bool:
-    """Make the first code cell of ``path`` the setup cell; return True if the file changed."""
+    """Make the first code cell of ``path`` the setup cell.
+
+    Return True if the file changed.
+    """
     nb = nbformat.read(path, as_version=4)
     if is_up_to_date(nb):
         return False
