@@ -1,37 +1,27 @@
-"""Benchmark (not a test): dlbook.conv.conv2d against torch's CPU conv2d on LeNet-sized batches.
+"""Benchmark (not a test): dlbook.conv.conv2d against torch's CPU conv2d on LeNet-sized
+batches.
 
-    .venv/bin/python tests/bench_conv2d.py [--batch 64] [--repeats 30] [--threads 2]
+    .venv/bin/python tests/bench_conv2d.py [--batch 64] [--repeats 100] [--threads 2]
 
-Prints, for LeNet-5's two convolution layers, the best-of-repeats time of each implementation
-and the ratio (NumPy time / torch time); the chapter aims for a ratio within 10x.
-The best of many interleaved repeats is reported because the machine may be shared: the
-minimum is the measurement least disturbed by other processes.
+Prints, for LeNet-5's two convolution layers, the best-of-repeats time of each
+implementation and the ratio (NumPy time / torch time); the chapter aims for a ratio
+within 10x. Times come from the book's one timer, ``dlbook.timing.best_of``: one untimed
+warm-up call (allocations, kernel selection), then the best of many repeats, because the
+machine may be shared and the minimum is the measurement least disturbed by other
+processes.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
+from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from dlbook.conv import conv2d
-
-
-def best_times(fns, repeats: int) -> list[float]:
-    """Best-of-``repeats`` time of each function, timed in turn (interleaved), so that a burst of
-    load from other processes disturbs all of them alike."""
-    for fn in fns:
-        fn()  # warm-up (allocations, kernel selection)
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, record in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            record.append(time.perf_counter() - start)
-    return [min(record) for record in times]
+from dlbook.timing import best_of
 
 
 def main() -> None:
@@ -51,8 +41,8 @@ def main() -> None:
         "conv2 6->16, 5x5, on 14x14": ((n, 6, 14, 14), (16, 6, 5, 5), 0),
     }
     print(
-        f"batch {n}, float32, torch {torch.__version__} with {torch.get_num_threads()} threads, "
-        f"best of {args.repeats}"
+        f"batch {n}, float32, torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads, best of {args.repeats}"
     )
     total_np = total_torch = 0.0
     for name, (x_shape, w_shape, padding) in layers.items():
@@ -60,26 +50,22 @@ def main() -> None:
         w = rng.standard_normal(w_shape).astype(np.float32)
         b = rng.standard_normal(w_shape[0]).astype(np.float32)
         xt, wt, bt = map(torch.from_numpy, (x, w, b))
-        ours = conv2d(x, w, b, padding=padding)
-        theirs = F.conv2d(xt, wt, bt, padding=padding).numpy()
-        np.testing.assert_allclose(
-            ours, theirs, rtol=1e-3, atol=1e-3
-        )  # same numbers first
-        t_np, t_torch = best_times(
-            [
-                lambda: conv2d(x, w, b, padding=padding),
-                lambda: F.conv2d(xt, wt, bt, padding=padding),
-            ],
-            args.repeats,
-        )
+        # partial binds this layer's arrays now (a lambda would read the loop variables
+        # when it is called).
+        ours = partial(conv2d, x, w, b, padding=padding)
+        theirs = partial(F.conv2d, xt, wt, bt, padding=padding)
+        # the same numbers first
+        np.testing.assert_allclose(ours(), theirs().numpy(), rtol=1e-3, atol=1e-3)
+        t_np, _ = best_of(ours, repeats=args.repeats, warmup=1)
+        t_torch, _ = best_of(theirs, repeats=args.repeats, warmup=1)
         total_np, total_torch = total_np + t_np, total_torch + t_torch
         print(
-            f"{name:36s} numpy {t_np * 1e3:8.2f} ms   torch {t_torch * 1e3:8.2f} ms   "
-            f"ratio {t_np / t_torch:5.2f}x"
+            f"{name:36s} numpy {t_np * 1e3:8.2f} ms   "
+            f"torch {t_torch * 1e3:8.2f} ms   ratio {t_np / t_torch:5.2f}x"
         )
     print(
-        f"{'both layers':36s} numpy {total_np * 1e3:8.2f} ms   torch {total_torch * 1e3:8.2f} ms   "
-        f"ratio {total_np / total_torch:5.2f}x"
+        f"{'both layers':36s} numpy {total_np * 1e3:8.2f} ms   "
+        f"torch {total_torch * 1e3:8.2f} ms   ratio {total_np / total_torch:5.2f}x"
     )
 
 

@@ -1,5 +1,6 @@
-"""Oracle tests for dlbook.conv: every function against PyTorch (or NumPy) on random inputs,
-the worked examples of chapter 4, and the errors for impossible configurations."""
+"""Oracle tests for dlbook.conv: every function against PyTorch (or NumPy) on random
+inputs, the worked examples of chapter 4, and the errors for impossible
+configurations."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ torch.set_num_threads(1)
 
 
 def random_conv_config(rng: np.random.Generator) -> dict:
-    """A random, valid conv2d configuration (shapes, stride, padding, dilation per axis)."""
+    """A random, valid conv2d configuration (shapes; stride, padding, dilation per
+    axis)."""
     while True:
         N, C, O = rng.integers(1, 4), rng.integers(1, 5), rng.integers(1, 5)
         H, W = rng.integers(1, 13), rng.integers(1, 13)
@@ -37,12 +39,13 @@ def random_conv_config(rng: np.random.Generator) -> dict:
             )
 
 
-# -- 1-D ----------------------------------------------------------------------------------------
+# -- 1-D -------------------------------------------------------------------------------
 
 
 def test_worked_example_1d():
     x, w = [1, 2, 3, 4], [7, 6, 5]
-    # by hand: convolution flips w, so z0 = 7*1, z1 = 7*2 + 6*1, ...; correlation starts with 5*1
+    # by hand: convolution flips w, so z0 = 7*1, z1 = 7*2 + 6*1, ...; correlation
+    # starts with 5*1
     assert conv.convolve1d(x, w).tolist() == [7, 20, 38, 56, 39, 20]
     assert conv.correlate1d(x, w).tolist() == [5, 16, 34, 52, 45, 28]
     assert conv.correlate1d(x, w, mode="valid").tolist() == [34, 52]
@@ -77,21 +80,19 @@ def test_1d_against_numpy_and_torch(seed):
 
 
 def test_1d_errors():
-    with pytest.raises(
-        ValueError, match=r"x must be a non-empty 1-D array, got shape \(2, 2\)"
-    ):
+    with pytest.raises(ValueError, match=r"x must have shape \(n,\), got \(2, 2\)"):
         conv.convolve1d(np.ones((2, 2)), [1, 2])
-    with pytest.raises(
-        ValueError, match=r"w must be a non-empty 1-D array, got shape \(0,\)"
-    ):
+    with pytest.raises(ValueError, match=r"w must not be empty, got shape \(0,\)"):
         conv.correlate1d([1, 2], [])
-    with pytest.raises(ValueError, match="mode"):
+    with pytest.raises(ValueError, match="mode must be 'full' or 'valid', got 'same'"):
         conv.correlate1d([1, 2], [1], mode="same")
     with pytest.raises(TypeError, match="x must hold real numbers"):
         conv.convolve1d(["a", "b"], [1])
+    with pytest.raises(TypeError, match="w must hold real numbers, got .* dtype bool"):
+        conv.convolve1d([1.0, 2.0], [True, False])
 
 
-# -- conv2d ----------------------------------------------------------------------------------------
+# -- conv2d ----------------------------------------------------------------------------
 
 
 def test_worked_examples_2d():
@@ -197,27 +198,31 @@ def test_conv_matrix_against_torch(seed):
 def test_conv2d_errors():
     x = np.zeros((2, 3, 5, 5))
     with pytest.raises(
-        ValueError, match=r"x must have shape \(N, C, H, W\), got shape \(5, 5\)"
+        ValueError, match=r"x must have shape \(N, C, H, W\), got \(5, 5\)"
     ):
         conv.conv2d(np.zeros((5, 5)), np.zeros((1, 1, 3, 3)))
     with pytest.raises(
-        ValueError, match=r"w must have shape \(O, C, kh, kw\), got shape \(3, 3\)"
+        ValueError, match=r"w must have shape \(O, C, kh, kw\), got \(3, 3\)"
     ):
         conv.conv2d(x, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"w must not be empty, got shape \(0, 3"):
+        conv.conv2d(x, np.zeros((0, 3, 3, 3)))
     with pytest.raises(ValueError, match=r"w expects 1 input channels .* x has 3"):
         conv.conv2d(x, np.zeros((4, 1, 3, 3)))
-    with pytest.raises(ValueError, match=r"b must have shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"b must have shape \(4,\), got \(3,\)"):
         conv.conv2d(x, np.zeros((4, 3, 3, 3)), b=np.zeros(3))
     with pytest.raises(ValueError, match="does not fit along the height"):
         conv.conv2d(x, np.zeros((4, 3, 6, 3)))
     with pytest.raises(ValueError, match="does not fit along the width"):
         conv.conv2d(x, np.zeros((4, 3, 3, 3)), dilation=(1, 3))
-    with pytest.raises(ValueError, match="stride must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="stride must be an int >= 1, got 0"):
         conv.conv2d(x, np.zeros((4, 3, 3, 3)), stride=0)
-    with pytest.raises(ValueError, match="padding must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="padding must be an int >= 0, got -1"):
         conv.conv2d(x, np.zeros((4, 3, 3, 3)), padding=-1)
-    with pytest.raises(TypeError, match="stride must be an int, got float"):
+    with pytest.raises(TypeError, match=r"stride must be an int >= 1, got 1\.5"):
         conv.conv2d(x, np.zeros((4, 3, 3, 3)), stride=1.5)
+    with pytest.raises(ValueError, match=r"padding\[1\] must be an int >= 0, got -2"):
+        conv.conv2d(x, np.zeros((4, 3, 3, 3)), padding=(1, -2))
     with pytest.raises(ValueError, match=r"dilation must be an int or a pair"):
         conv.conv2d(x, np.zeros((4, 3, 3, 3)), dilation=(1, 2, 3))
     with pytest.raises(TypeError, match="x must hold real numbers"):
@@ -232,7 +237,7 @@ def test_conv2d_does_not_fit_where_torch_refuses_too():
         conv.conv2d(x.numpy(), w.numpy(), dilation=2)
 
 
-# -- output-size arithmetic --------------------------------------------------------------------------
+# -- output-size arithmetic ------------------------------------------------------------
 
 
 def test_lecture_output_sizes():
@@ -300,23 +305,24 @@ def test_transposed_output_size_against_torch(seed):
         dilation=d,
     )
     assert conv.transposed_output_size(n, k, s, p, d, op) == y.shape[-1]
-    # the forward convolution of that output has length n again (when output_padding < stride)
+    # the forward convolution of that output has length n again (when
+    # output_padding < stride)
     if op < s:
         assert conv.output_size(y.shape[-1], k, s, p, d) == n
 
 
 def test_output_size_errors():
-    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="n must be an int >= 1, got 0"):
         conv.output_size(0, 3)
-    with pytest.raises(ValueError, match="kernel must be >= 1"):
+    with pytest.raises(ValueError, match="kernel must be an int >= 1, got 0"):
         conv.output_size(5, 0)
-    with pytest.raises(ValueError, match="stride must be >= 1"):
+    with pytest.raises(ValueError, match="stride must be an int >= 1"):
         conv.output_size(5, 3, stride=0)
-    with pytest.raises(ValueError, match="dilation must be >= 1"):
+    with pytest.raises(ValueError, match="dilation must be an int >= 1"):
         conv.output_size(5, 3, dilation=0)
-    with pytest.raises(TypeError, match="n must be an int, got float"):
+    with pytest.raises(TypeError, match=r"n must be an int >= 1, got 5\.0"):
         conv.output_size(5.0, 3)
-    with pytest.raises(TypeError, match="kernel must be an int, got bool"):
+    with pytest.raises(TypeError, match="kernel must be an int >= 1, got True"):
         conv.output_size(5, True)
     with pytest.raises(
         ValueError,
@@ -328,7 +334,7 @@ def test_output_size_errors():
     assert conv.output_size(np.int64(5), 3) == 3  # NumPy integers are fine
 
 
-# -- pooling ------------------------------------------------------------------------------------------
+# -- pooling ---------------------------------------------------------------------------
 
 
 def test_lecture_pooling_examples():
@@ -363,14 +369,37 @@ def test_pool2d_keeps_leading_axes():
 
 
 def test_pool2d_errors():
-    with pytest.raises(ValueError, match=r"x must have at least 2 axes"):
+    with pytest.raises(
+        ValueError, match=r"x must have shape \(\.\.\., H, W\), got \(4,\)"
+    ):
         conv.pool2d(np.zeros(4), 2)
-    with pytest.raises(ValueError, match='mode must be "max" or "avg"'):
+    with pytest.raises(ValueError, match="mode must be 'max' or 'avg', got 'min'"):
         conv.pool2d(np.zeros((4, 4)), 2, mode="min")
     with pytest.raises(
         ValueError,
         match=r"size \(5, 5\) is larger than the input's \(H, W\) = \(4, 4\)",
     ):
         conv.pool2d(np.zeros((4, 4)), 5)
-    with pytest.raises(ValueError, match="size must be >= 1"):
+    with pytest.raises(ValueError, match="size must be an int >= 1, got 0"):
         conv.pool2d(np.zeros((4, 4)), 0)
+    with pytest.raises(TypeError, match="stride must be an int >= 1, got '2'"):
+        conv.pool2d(np.zeros((4, 4)), 2, stride="2")
+
+
+def test_im2col_and_conv_matrix_errors():
+    with pytest.raises(ValueError, match=r"x must have shape \(N, C, H, W\)"):
+        conv.im2col(np.zeros((3, 3)), 2)
+    with pytest.raises(TypeError, match=r"kernel_size must be an int >= 1, got 2\.0"):
+        conv.im2col(np.zeros((1, 1, 3, 3)), 2.0)
+    with pytest.raises(ValueError, match=r"w must have shape \(kh, kw\), got \(3,\)"):
+        conv.conv_matrix(np.zeros(3), (3, 3))
+    with pytest.raises(TypeError, match="input_shape must be a pair"):
+        conv.conv_matrix(np.zeros((2, 2)), 3)
+    with pytest.raises(
+        ValueError, match=r"input_shape\[1\] must be an int >= 1, got 0"
+    ):
+        conv.conv_matrix(np.zeros((2, 2)), (3, 0))
+    with pytest.raises(
+        ValueError, match=r"input_shape must be a pair \(H, W\), got \(3, 3, 3\)"
+    ):
+        conv.conv_matrix(np.zeros((2, 2)), (3, 3, 3))

@@ -39,7 +39,8 @@ def test_html_has_a_range_input_per_control_and_the_initial_frame():
     )
     page = figure.to_html()
     inputs = re.findall(
-        r'<input type="range" data-name="(\w+)" min="0" max="(\d+)" step="1" value="(\d+)"',
+        r'<input type="range" data-name="(\w+)" min="0" max="(\d+)" '
+        r'step="1" value="(\d+)"',
         page,
     )
     assert inputs == [("slope", "2", "2"), ("offset", "1", "0")]
@@ -89,7 +90,13 @@ def test_live_widget_redraws_when_a_slider_moves():
         ({"alt": "plot"}, ValueError, "alt"),
         ({"initial": {"slope": 7.0}}, ValueError, r"initial\['slope'\]"),
         ({"initial": {"tilt": 0.0}}, ValueError, "tilt"),
-        ({"draw": "not callable"}, TypeError, "draw"),
+        ({"initial": [("slope", 1.0)]}, TypeError, "initial must be a Mapping"),
+        ({"draw": "not callable"}, TypeError, "draw must be a function"),
+        ({"controls": [1, 2]}, TypeError, r"controls must be a Mapping, got \[1, 2\]"),
+        ({"controls": {3: [1, 2]}}, TypeError, "each name in controls must be a"),
+        ({"alt": None}, TypeError, "alt must be a non-empty string, got None"),
+        ({"max_frames": 0}, ValueError, "max_frames must be an int >= 1, got 0"),
+        ({"dpi": "72"}, TypeError, "dpi must be an int >= 1, got '72'"),
     ],
 )
 def test_bad_arguments_name_the_argument(kwargs, error, match):

@@ -36,15 +36,23 @@ def test_setup_sets_threads_printing_and_style():
     dlbook.setup()  # back to the defaults for the other tests
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
-def test_bad_seed_is_rejected_with_its_name(seed):
-    with pytest.raises(ValueError, match="seed"):
+@pytest.mark.parametrize(
+    "seed,error",
+    [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)],
+)
+def test_bad_seed_is_rejected_with_its_name(seed, error):
+    with pytest.raises(error, match=f"seed must be an int >= 0, got {seed!r}"):
         seed_everything(seed)
+    with pytest.raises(error, match="seed must be an int >= 0"):
+        dlbook.setup(seed=seed)
 
 
-@pytest.mark.parametrize("threads", [0, -2, 1.0, "2"])
-def test_bad_threads_is_rejected_with_its_name(threads):
-    with pytest.raises(ValueError, match="threads"):
+@pytest.mark.parametrize(
+    "threads,error",
+    [(0, ValueError), (-2, ValueError), (1.0, TypeError), ("2", TypeError)],
+)
+def test_bad_threads_is_rejected_with_its_name(threads, error):
+    with pytest.raises(error, match=f"threads must be an int >= 1, got {threads!r}"):
         dlbook.setup(threads=threads)
 
 

@@ -1,4 +1,5 @@
-"""Tests for dlbook.perceptron: the book's worked examples, theorems, and torch as the oracle."""
+"""Tests for dlbook.perceptron: the book's worked examples, theorems, and torch as the
+oracle."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from dlbook import perceptron as pc
 
 
 def separable_data(seed, n=40, dim=2, margin=0.2):
-    """Random points labelled by a random hyperplane, keeping only those at least ``margin`` away."""
+    """Random points labelled by a random hyperplane, keeping only those at least
+    ``margin`` away."""
     rng = np.random.default_rng(seed)
     w_true = rng.standard_normal(dim)
     w_true /= np.linalg.norm(w_true)
@@ -25,7 +27,7 @@ def separable_data(seed, n=40, dim=2, margin=0.2):
     return X, np.where(score > 0, 1.0, -1.0), w_true, b_true
 
 
-# -- the neuron and the lecture's loss -----------------------------------------------------------
+# -- the neuron and the lecture's loss -------------------------------------------------
 @pytest.mark.parametrize("seed", range(5))
 def test_neuron_matches_torch_linear_then_sign(seed):
     rng = np.random.default_rng(seed)
@@ -48,7 +50,8 @@ def test_neuron_matches_torch_linear_then_sign(seed):
 
 
 def test_lecture_table_loss_worked_by_hand():
-    # w = 0, b = 0: every z is 0, sign(0) = +1, so rows 1-3 (d = -1) are wrong, 4 each: L = 12
+    # w = 0, b = 0: every z is 0, sign(0) = +1, so rows 1-3 (d = -1) are wrong, 4 each:
+    # L = 12
     assert pc.squared_error_loss(pc.LECTURE_X, pc.LECTURE_D, [0, 0], 0) == 12.0
     # w = (1, 1), b = -3.5: z = -1.5, -0.5, -0.5, 0.5 -> all right
     assert pc.squared_error_loss(pc.LECTURE_X, pc.LECTURE_D, [1, 1], -3.5) == 0.0
@@ -70,7 +73,7 @@ def test_squared_error_loss_is_four_times_the_number_of_mistakes(seed):
     assert pc.squared_error_loss(X, d, w, b) == 4 * mistakes
 
 
-# -- the perceptron rule -------------------------------------------------------------------------
+# -- the perceptron rule ---------------------------------------------------------------
 def test_perceptron_update_by_hand():
     # w = 0, b = 0 and (x, d) = ((1, 2), -1): z = 0 is a mistake -> w = -(1, 2), b = -1
     w, b = pc.perceptron_update([1, 2], -1, [0, 0], 0.0)
@@ -102,7 +105,8 @@ def test_lecture_table_is_solved():
         pc.LECTURE_D * scores > 0
     )  # strictly on the right side, not on the line
     assert result.updates == len(result.trace)
-    # the trace replays: each recorded step is a perceptron_update from the previous state
+    # the trace replays: each recorded step is a perceptron_update from the previous
+    # state
     w, b = np.zeros(2), 0.0
     for _, i, w_after, b_after in result.trace:
         w, b = pc.perceptron_update(pc.LECTURE_X[i], pc.LECTURE_D[i], w, b)
@@ -116,7 +120,8 @@ def test_novikoff_bound_on_random_separable_data(seed, dim):
     X, d, w_true, b_true = separable_data(seed, dim=dim)
     result = pc.train_perceptron(X, d, max_epochs=10_000)
     assert result.converged and pc.classifies_all(X, d, result.w, result.b)
-    # any unit vector u = (w, b)/|(w, b)| that separates gives a margin gamma; updates <= (R/gamma)^2
+    # any unit vector u = (w, b)/|(w, b)| that separates gives a margin gamma;
+    # updates <= (R/gamma)^2
     u = np.append(w_true, b_true)
     u /= np.linalg.norm(u)
     Xa = np.hstack([X, np.ones((len(X), 1))])
@@ -146,7 +151,7 @@ def test_order_changes_the_path_but_still_separates():
     assert result.converged and pc.classifies_all(X, d, result.w, result.b)
 
 
-# -- exhaustive search for a separating line ----------------------------------------------------
+# -- exhaustive search for a separating line -------------------------------------------
 def brute_force_search(X, d, values):
     found = []
     for params in itertools.product(values, repeat=X.shape[1] + 1):
@@ -175,7 +180,7 @@ def test_separating_parameters_lecture_versus_xor():
     assert len(pc.separating_parameters(pc.XOR_X, 2 * pc.XOR_T - 1, values)) == 0
 
 
-# -- logistic and softmax regression against torch ----------------------------------------------
+# -- logistic and softmax regression against torch -------------------------------------
 @pytest.mark.parametrize("seed", range(5))
 def test_binary_cross_entropy_matches_torch(seed):
     rng = np.random.default_rng(seed)
@@ -298,40 +303,62 @@ def test_truth_table_order_and_values():
     ]
 
 
-# -- bad input ------------------------------------------------------------------------------------
+# -- bad input -------------------------------------------------------------------------
 def test_bad_inputs_raise_clear_errors():
     X, d = pc.LECTURE_X, pc.LECTURE_D
-    with pytest.raises(ValueError, match=r"X must be 2-D .* got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"X must have shape \(N, D\), got \(4,\)"):
         pc.neuron(X[:, 0], [1.0], 0.0)
-    with pytest.raises(ValueError, match=r"w must have length 2"):
+    with pytest.raises(ValueError, match=r"w must have shape \(2,\), got \(3,\)"):
         pc.neuron(X, [1.0, 2.0, 3.0], 0.0)
-    with pytest.raises(TypeError, match="b must be a real number"):
+    with pytest.raises(TypeError, match="b must be a number, got '0'"):
         pc.neuron(X, [1.0, 2.0], "0")
+    with pytest.raises(TypeError, match="b must be a number, got True"):
+        pc.neuron(X, [1.0, 2.0], True)
     with pytest.raises(TypeError, match="X must hold real numbers"):
         pc.neuron(np.array([["a", "b"]]), [1.0, 2.0], 0.0)
+    with pytest.raises(TypeError, match="f must be a function"):
+        pc.neuron(X, [1.0, 2.0], 0.0, f="sign")
+    with pytest.raises(ValueError, match="X must not be empty"):
+        pc.neuron(np.zeros((0, 2)), [1.0, 2.0], 0.0)
     with pytest.raises(ValueError, match="d must hold only -1 and \\+1"):
         pc.train_perceptron(X, [0, 0, 0, 1])
-    with pytest.raises(ValueError, match="d must have length 4"):
+    with pytest.raises(ValueError, match=r"d must have shape \(4,\), got \(2,\)"):
         pc.train_perceptron(X, [1, -1])
-    with pytest.raises(ValueError, match="d must be -1 or \\+1"):
+    with pytest.raises(ValueError, match="d must be -1 or \\+1, got 0"):
         pc.perceptron_update([1, 1], 0, [0, 0], 0.0)
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr must be a positive number, got 0"):
         pc.perceptron_update([1, 1], 1, [0, 0], 0.0, lr=0)
+    with pytest.raises(ValueError, match=r"w must have shape \(2,\), got \(3,\)"):
+        pc.is_mistake([1, 1], 1, [0, 0, 0], 0.0)
     with pytest.raises(ValueError, match="order must be a permutation"):
         pc.train_perceptron(X, d, order=[0, 0, 1, 2])
-    with pytest.raises(ValueError, match="max_epochs must be >= 1"):
+    with pytest.raises(ValueError, match="max_epochs must be an int >= 1, got 0"):
         pc.train_perceptron(X, d, max_epochs=0)
+    with pytest.raises(TypeError, match=r"max_epochs must be an int >= 1, got 10\.0"):
+        pc.train_perceptron(X, d, max_epochs=10.0)
     with pytest.raises(ValueError, match="candidates"):
         pc.separating_parameters(np.zeros((2, 5)), [1, -1], np.arange(30.0))
+    with pytest.raises(ValueError, match="values must not be empty"):
+        pc.separating_parameters(X, d, [])
     with pytest.raises(ValueError, match=r"t must hold probabilities"):
         pc.binary_cross_entropy_with_logits([0.0, 1.0], [0.0, 2.0])
-    with pytest.raises(ValueError, match=r"labels must lie in 0..2"):
+    with pytest.raises(ValueError, match=r"labels must hold labels in 0..2, got 3"):
         pc.cross_entropy(np.zeros((2, 3)), [0, 3])
-    with pytest.raises(TypeError, match="labels must be integers"):
+    with pytest.raises(TypeError, match="labels must hold integer labels"):
         pc.cross_entropy(np.zeros((2, 3)), [0.0, 1.0])
-    with pytest.raises(ValueError, match=r"W must have shape \(K, 2\)"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(2,\), got \(3,\)"):
+        pc.cross_entropy(np.zeros((2, 3)), [0, 1, 2])
+    with pytest.raises(ValueError, match=r"W must have shape \(K, 2\), got \(2, 3\)"):
         pc.softmax_regression_gradient(X, [0, 1, 0, 1], np.zeros((2, 3)), np.zeros(2))
-    with pytest.raises(ValueError, match="labels must be 1-D"):
+    with pytest.raises(
+        ValueError, match=r"labels must have shape \(N,\), got \(2, 2\)"
+    ):
         pc.one_hot(np.zeros((2, 2), dtype=int), 3)
-    with pytest.raises(TypeError, match="function must be callable"):
+    with pytest.raises(ValueError, match="n_classes must be an int >= 2, got 1"):
+        pc.fit_softmax_regression(X, [0, 0, 0, 0], 1)
+    with pytest.raises(ValueError, match=r"W0 must have shape \(3, 2\), got \(2, 2\)"):
+        pc.fit_softmax_regression(X, [0, 1, 2, 0], 3, W0=np.zeros((2, 2)))
+    with pytest.raises(TypeError, match="steps must be an int >= 0, got '5'"):
+        pc.fit_logistic_regression(X, [0, 0, 0, 1], steps="5")
+    with pytest.raises(TypeError, match="function must be a function, got 3"):
         pc.truth_table(3)

@@ -1,5 +1,5 @@
-"""Tests for dlbook.scalar_mlp: gradients against an equivalent torch network, learning XOR and
-two moons, the data generators, and clear errors."""
+"""Tests for dlbook.scalar_mlp: gradients against an equivalent torch network, learning
+XOR and two moons, the data generators, and clear errors."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def test_forward_and_gradients_match_torch(activation, sizes):
 
 
 def test_gradients_flow_into_value_inputs():
-    """When the inputs are Values, the neuron's one-node weighted sum passes dL/dx back too."""
+    """When the inputs are Values, the neuron's one-node weighted sum passes dL/dx back
+    too."""
     model = MLP(3, [4, 1], seed=5)
     xs = [Value(0.3), Value(-1.2), Value(0.8)]
     model(xs).backward()
@@ -137,7 +138,8 @@ def test_learns_two_moons():
 
 
 def test_training_step_is_gradient_descent():
-    """One train step must move each parameter by exactly -lr * (gradient computed by torch)."""
+    """One train step must move each parameter by exactly -lr * (the gradient computed
+    by torch)."""
     rng = np.random.default_rng(11)
     X = rng.normal(size=(6, 2))
     y = np.array([0, 1, 1, 0, 1, 0])
@@ -208,45 +210,58 @@ def test_xor_data():
     np.testing.assert_array_equal(y, np.logical_xor(X[:, 0], X[:, 1]).astype(int))
 
 
-# ---------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 # Clear errors
-# ---------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------
 def test_errors():
     model = MLP(2, [3, 1])
     with pytest.raises(ValueError, match="x must have 2 entries"):
         model([1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="activation must be one of .* got 'swish'"):
         MLP(2, [3, 1], activation="swish")
     with pytest.raises(ValueError, match="activation must be one of"):
         Neuron(2, activation="step")
-    with pytest.raises(ValueError, match="layer_sizes must be a non-empty list"):
+    with pytest.raises(ValueError, match=r"layer_sizes must not be empty, got \[\]"):
         MLP(2, [])
-    with pytest.raises(
-        ValueError, match="each entry of layer_sizes must be a positive int"
-    ):
+    with pytest.raises(TypeError, match="layer_sizes must be a list of ints, got 3"):
+        MLP(2, 3)
+    with pytest.raises(TypeError, match="layer_sizes must be a list of ints"):
+        MLP(2, "31")
+    with pytest.raises(ValueError, match="each layer size must be an int >= 1, got 0"):
         MLP(2, [3, 0])
-    with pytest.raises(ValueError, match="n_in must be a positive int"):
+    with pytest.raises(
+        TypeError, match=r"each layer size must be an int >= 1, got 2\.0"
+    ):
+        MLP(2, [2.0, 1])
+    with pytest.raises(ValueError, match="n_in must be an int >= 1, got 0"):
         MLP(0, [1])
-    with pytest.raises(ValueError, match="n_out must be a positive int"):
+    with pytest.raises(TypeError, match="n_in must be an int >= 1, got True"):
+        MLP(True, [1])
+    with pytest.raises(ValueError, match="n_out must be an int >= 1, got -1"):
         Layer(2, -1)
     X, y = xor_data()
-    with pytest.raises(
-        ValueError, match=r"X must have shape \(N, 2\), got shape \(4, 3\)"
-    ):
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\), got \(4, 3\)"):
         train(model, np.ones((4, 3)), y)
-    with pytest.raises(ValueError, match="y must have shape"):
+    with pytest.raises(ValueError, match=r"y must have shape \(4,\), got \(3,\)"):
         train(model, X, y[:3])
     with pytest.raises(ValueError, match="0/1 labels"):
         train(model, X, np.array([0, 1, 2, 0]))
-    with pytest.raises(ValueError, match="lr must be positive"):
+    with pytest.raises(ValueError, match=r"lr must be a positive number, got 0\.0"):
         train(model, X, y, lr=0.0)
-    with pytest.raises(ValueError, match="steps must be a positive int"):
+    with pytest.raises(ValueError, match="steps must be an int >= 1, got 0"):
         train(model, X, y, steps=0)
-    with pytest.raises(ValueError, match="label must be 0 or 1"):
+    with pytest.raises(TypeError, match="model must be an MLP"):
+        train("model", X, y)
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
+        predict(model, np.ones(2))
+    with pytest.raises(ValueError, match="label must be 0 or 1, got -1"):
         logistic_loss(Value(0.0), -1)
-    with pytest.raises(TypeError, match="score must be a Value"):
+    with pytest.raises(TypeError, match="label must be a number, got True"):
+        logistic_loss(Value(0.0), True)
+    assert logistic_loss(Value(0.0), 1.0).data == logistic_loss(Value(0.0), 1).data
+    with pytest.raises(TypeError, match=r"score must be a Value, got 0\.0"):
         logistic_loss(0.0, 1)
-    with pytest.raises(ValueError, match="n must be at least 2"):
+    with pytest.raises(ValueError, match="n must be an int >= 2, got 1"):
         make_moons(1)
-    with pytest.raises(ValueError, match="noise must be non-negative"):
+    with pytest.raises(ValueError, match=r"noise must be a number >= 0, got -0\.1"):
         make_moons(10, noise=-0.1)

@@ -2,14 +2,16 @@
 
 Each module holds one idea and is meant to be read alongside its chapter:
 
-- ``dlbook.notebook``   -- ``setup()``: seeds, threads, plot style and device for a chapter
-- ``dlbook.colab``      -- are we running inside Google Colab?
-- ``dlbook.style``      -- the book's shared matplotlib style
-- ``dlbook.interactive`` -- figures with sliders: live in Jupyter, precomputed in the HTML book
-- ``dlbook.exercises``  -- friendly checks for the coding exercises
+- ``dlbook.notebook``    -- ``setup()``: seeds, threads, plot style and device
+- ``dlbook.colab``       -- are we running inside Google Colab?
+- ``dlbook.style``       -- the book's shared matplotlib style
+- ``dlbook.interactive`` -- figures with sliders: live in Jupyter, drawn in advance for
+  the HTML book
+- ``dlbook.exercises``   -- friendly checks for the coding exercises
+- ``dlbook.checks``      -- the argument checks every public function uses
 
-Chapter modules (``dlbook.optim``, ``dlbook.autograd``, ``dlbook.conv``, ...) are imported
-explicitly, e.g. ``from dlbook import conv``.
+Chapter modules (``dlbook.optim``, ``dlbook.autograd``, ``dlbook.conv``, ...) are
+imported explicitly, e.g. ``from dlbook import conv``.
 """
 
 from dlbook.colab import in_colab

@@ -1,24 +1,27 @@
 """Activation functions and their derivatives, from scratch in NumPy (chapter 1).
 
-A neuron computes ``z = w . x + b`` and then ``y = f(z)``; ``f`` is the activation function.
-Every function here works element-wise on a scalar or an array of any shape, and every
-derivative ``f'(z)`` is written out by hand, so that it can be compared with a finite
-difference and with ``torch.autograd`` (see ``tests/test_activations.py``).
+A neuron computes ``z = w . x + b`` and then ``y = f(z)``; ``f`` is the activation
+function. Every function here works element-wise on a scalar or an array of any shape,
+and every derivative ``f'(z)`` is written out by hand, so that it can be compared with a
+finite difference and with ``torch.autograd`` (see ``tests/test_activations.py``).
 
-    step(z)        = 1 if z >= 0 else 0                  step'(z)    = 0        (z != 0)
-    sign(z)        = 1 if z >= 0 else -1                 sign'(z)    = 0        (z != 0)
-    sigmoid(z)     = 1 / (1 + e^-z)                      sigmoid'(z) = s (1 - s)
-    tanh(z)        = (e^z - e^-z) / (e^z + e^-z)         tanh'(z)    = 1 - tanh(z)^2
-    relu(z)        = max(z, 0)                           relu'(z)    = 1 if z > 0 else 0
-    leaky_relu(z)  = max(z, 0) + alpha min(z, 0)         leaky'(z)   = 1 if z > 0 else alpha
-    softplus(z)    = log(1 + e^z)                        softplus'(z) = sigmoid(z)
-    elu(z)         = z if z > 0 else alpha (e^z - 1)     elu'(z)     = 1 if z > 0 else alpha e^z
-    swish(z)       = z sigmoid(beta z)                   swish'(z)   = s + beta z s (1 - s)
-    gelu(z)        = z Phi(z)                            gelu'(z)    = Phi(z) + z phi(z)
-    sine(z)        = sin(z)                              sine'(z)    = cos(z)
+    step(z)       = 1 if z >= 0 else 0               step'(z)     = 0  (z != 0)
+    sign(z)       = 1 if z >= 0 else -1              sign'(z)     = 0  (z != 0)
+    sigmoid(z)    = 1 / (1 + e^-z)                   sigmoid'(z)  = s (1 - s)
+    tanh(z)       = (e^z - e^-z) / (e^z + e^-z)      tanh'(z)     = 1 - tanh(z)^2
+    relu(z)       = max(z, 0)                        relu'(z)     = 1 if z > 0 else 0
+    leaky_relu(z) = max(z, 0) + alpha min(z, 0)      leaky'(z)    = 1 if z > 0
+                                                                    else alpha
+    softplus(z)   = log(1 + e^z)                     softplus'(z) = sigmoid(z)
+    elu(z)        = z if z > 0 else alpha (e^z - 1)  elu'(z)      = 1 if z > 0
+                                                                    else alpha e^z
+    swish(z)      = z sigmoid(beta z)                swish'(z)    = s + beta z s (1 - s)
+    gelu(z)       = z Phi(z)                         gelu'(z)     = Phi(z) + z phi(z)
+    sine(z)       = sin(z)                           sine'(z)     = cos(z)
 
-At a kink (z = 0 for step, sign, ReLU, leaky ReLU, ELU) the derivative does not exist; the
-functions return the one-sided value that PyTorch also uses, so results match ``autograd``.
+At a kink (z = 0 for step, sign, ReLU, leaky ReLU, ELU) the derivative does not exist;
+the functions return the one-sided value that PyTorch also uses, so results match
+``autograd``.
 """
 
 from __future__ import annotations
@@ -29,32 +32,46 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlbook import checks
+
+__all__ = [
+    "step",
+    "step_grad",
+    "sign",
+    "sign_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "tanh",
+    "tanh_grad",
+    "relu",
+    "relu_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "softplus",
+    "softplus_grad",
+    "elu",
+    "elu_grad",
+    "swish",
+    "swish_grad",
+    "normal_cdf",
+    "normal_pdf",
+    "gelu",
+    "gelu_grad",
+    "sine",
+    "sine_grad",
+    "softmax",
+    "log_softmax",
+    "numerical_derivative",
+    "Activation",
+    "ACTIVATIONS",
+]
+
 _SQRT2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_TANH_C = 0.044715  # the cubic coefficient of the tanh approximation of GELU
-_erf = np.frompyfunc(
-    math.erf, 1, 1
-)  # NumPy has no erf; math.erf is exact to double precision
-
-
-# -- input checking ------------------------------------------------------------------------------
-def _as_real_array(z, name: str = "z") -> np.ndarray:
-    """``z`` as a float64 array; TypeError for anything that is not real numbers."""
-    if isinstance(z, (str, bytes)):
-        raise TypeError(
-            f"{name} must be a number or an array of real numbers, got {type(z).__name__}"
-        )
-    try:
-        array = np.asarray(z)
-    except (TypeError, ValueError) as error:  # ragged lists and other oddities
-        raise TypeError(
-            f"{name} must be a number or an array of real numbers: {error}"
-        ) from None
-    if array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must hold real numbers, got an array of dtype {array.dtype}"
-        )
-    return array.astype(np.float64)
+# NumPy has no erf; math.erf is exact to double precision.
+_erf = np.frompyfunc(math.erf, 1, 1)
+_GELU_FORMS = ("none", "tanh")  # torch's names: the exact GELU and its tanh form
 
 
 def _finish(result: np.ndarray, z: np.ndarray):
@@ -62,103 +79,90 @@ def _finish(result: np.ndarray, z: np.ndarray):
     return float(result) if z.ndim == 0 else result
 
 
-def _check_param(value: float, name: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    if not positive and value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
-# -- threshold units -----------------------------------------------------------------------------
+# -- threshold units -------------------------------------------------------------------
 def step(z):
-    """Heaviside step: 1 where z >= 0, else 0 (the perceptron of Rosenblatt, with 0/1 outputs)."""
-    z = _as_real_array(z)
+    """Heaviside step: 1 where z >= 0, else 0 (Rosenblatt's perceptron, 0/1 outputs)."""
+    z = checks.array(z, "z")
     return _finish(np.where(z >= 0, 1.0, 0.0), z)
 
 
 def step_grad(z):
-    """Derivative of the step: 0 wherever it exists (everywhere but z = 0, where we also return 0)."""
-    z = _as_real_array(z)
+    """Derivative of the step: 0 wherever it exists (everywhere but z = 0, where we
+    also return 0)."""
+    z = checks.array(z, "z")
     return _finish(np.zeros_like(z), z)
 
 
 def sign(z):
-    """Sign unit with the lecture's convention sign(0) = +1 (``np.sign`` would give 0 there)."""
-    z = _as_real_array(z)
+    """Sign unit with the lecture's convention sign(0) = +1 (``np.sign`` gives 0)."""
+    z = checks.array(z, "z")
     return _finish(np.where(z >= 0, 1.0, -1.0), z)
 
 
 def sign_grad(z):
     """Derivative of the sign unit: 0 wherever it exists."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.zeros_like(z), z)
 
 
-# -- smooth squashing functions ------------------------------------------------------------------
+# -- smooth squashing functions --------------------------------------------------------
 def sigmoid(z):
     """Logistic sigmoid 1 / (1 + e^-z), computed without overflow for large |z|."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
     return _finish(np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z)
 
 
 def sigmoid_grad(z):
     """sigma'(z) = sigma(z) (1 - sigma(z)); largest (1/4) at z = 0."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     s = np.asarray(sigmoid(z))
     return _finish(s * (1.0 - s), z)
 
 
 def tanh(z):
     """Hyperbolic tangent (e^z - e^-z) / (e^z + e^-z) = 2 sigmoid(2z) - 1."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.tanh(z), z)
 
 
 def tanh_grad(z):
     """tanh'(z) = 1 - tanh(z)^2."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(1.0 - np.tanh(z) ** 2, z)
 
 
-# -- rectifiers ----------------------------------------------------------------------------------
+# -- rectifiers ------------------------------------------------------------------------
 def relu(z):
     """Rectified linear unit max(z, 0)."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.maximum(z, 0.0), z)
 
 
 def relu_grad(z):
     """1 where z > 0, else 0 (at the kink z = 0 we take 0, as PyTorch does)."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.where(z > 0, 1.0, 0.0), z)
 
 
 def leaky_relu(z, alpha: float = 0.01):
-    """max(z, 0) + alpha min(z, 0): a small slope alpha for negative inputs, so the gradient never dies."""
-    alpha = _check_param(alpha, "alpha")
-    z = _as_real_array(z)
+    """max(z, 0) + alpha min(z, 0): a small slope alpha for negative inputs, so the
+    gradient never dies (``torch.nn.functional.leaky_relu``)."""
+    alpha = checks.number(alpha, "alpha", minimum=0)
+    z = checks.array(z, "z")
     return _finish(np.where(z > 0, z, alpha * z), z)
 
 
 def leaky_relu_grad(z, alpha: float = 0.01):
     """1 where z > 0, else alpha."""
-    alpha = _check_param(alpha, "alpha")
-    z = _as_real_array(z)
+    alpha = checks.number(alpha, "alpha", minimum=0)
+    z = checks.array(z, "z")
     return _finish(np.where(z > 0, 1.0, alpha), z)
 
 
 def softplus(z):
     """log(1 + e^z), a smooth ReLU; ``logaddexp`` keeps it exact for large |z|."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.logaddexp(0.0, z), z)
 
 
@@ -168,61 +172,55 @@ def softplus_grad(z):
 
 
 def elu(z, alpha: float = 1.0):
-    """Exponential linear unit: z for z > 0, alpha (e^z - 1) otherwise; bounded below by -alpha."""
-    alpha = _check_param(alpha, "alpha", positive=True)
-    z = _as_real_array(z)
-    # expm1 is accurate near 0; min(z, 0) keeps exp from overflowing on the branch we discard
+    """Exponential linear unit: z for z > 0, alpha (e^z - 1) otherwise; bounded below
+    by -alpha (``torch.nn.functional.elu``)."""
+    alpha = checks.positive(alpha, "alpha")
+    z = checks.array(z, "z")
+    # expm1 is accurate near 0; min(z, 0) keeps exp from overflowing on the branch we
+    # discard
     return _finish(np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0))), z)
 
 
 def elu_grad(z, alpha: float = 1.0):
     """1 for z > 0, alpha e^z otherwise."""
-    alpha = _check_param(alpha, "alpha", positive=True)
-    z = _as_real_array(z)
+    alpha = checks.positive(alpha, "alpha")
+    z = checks.array(z, "z")
     return _finish(np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0))), z)
 
 
-# -- self-gated units ----------------------------------------------------------------------------
+# -- self-gated units ------------------------------------------------------------------
 def swish(z, beta: float = 1.0):
     """Swish z sigmoid(beta z); with beta = 1 it is PyTorch's SiLU."""
-    beta = _check_param(beta, "beta")
-    z = _as_real_array(z)
+    beta = checks.number(beta, "beta", minimum=0)
+    z = checks.array(z, "z")
     return _finish(z * np.asarray(sigmoid(beta * z)), z)
 
 
 def swish_grad(z, beta: float = 1.0):
     """d/dz [z s(beta z)] = s + beta z s (1 - s), with s = sigmoid(beta z)."""
-    beta = _check_param(beta, "beta")
-    z = _as_real_array(z)
+    beta = checks.number(beta, "beta", minimum=0)
+    z = checks.array(z, "z")
     s = np.asarray(sigmoid(beta * z))
     return _finish(s + beta * z * s * (1.0 - s), z)
 
 
 def normal_cdf(z):
     """Phi(z) = (1 + erf(z / sqrt 2)) / 2, the standard normal distribution function."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(0.5 * (1.0 + np.asarray(_erf(z / _SQRT2), dtype=np.float64)), z)
 
 
 def normal_pdf(z):
     """phi(z) = exp(-z^2 / 2) / sqrt(2 pi), the standard normal density."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.exp(-0.5 * z**2) / math.sqrt(2.0 * math.pi), z)
-
-
-def _check_approximate(approximate: str) -> str:
-    if approximate not in ("none", "tanh"):
-        raise ValueError(
-            f"approximate must be 'none' or 'tanh' (as in torch), got {approximate!r}"
-        )
-    return approximate
 
 
 def gelu(z, approximate: str = "none"):
     """Gaussian error linear unit z Phi(z); ``approximate="tanh"`` gives the cheaper
     0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) that some models use."""
-    _check_approximate(approximate)
-    z = _as_real_array(z)
+    approximate = checks.one_of(approximate, "approximate", _GELU_FORMS)
+    z = checks.array(z, "z")
     if approximate == "tanh":
         u = _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z**3)
         return _finish(0.5 * z * (1.0 + np.tanh(u)), z)
@@ -230,9 +228,10 @@ def gelu(z, approximate: str = "none"):
 
 
 def gelu_grad(z, approximate: str = "none"):
-    """Exact: Phi(z) + z phi(z). Tanh form: product rule through u = c (z + 0.044715 z^3)."""
-    _check_approximate(approximate)
-    z = _as_real_array(z)
+    """Exact: Phi(z) + z phi(z). Tanh form: the product rule through
+    u = c (z + 0.044715 z^3)."""
+    approximate = checks.one_of(approximate, "approximate", _GELU_FORMS)
+    z = checks.array(z, "z")
     if approximate == "tanh":
         t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_TANH_C * z**3))
         du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * z**2)
@@ -240,35 +239,40 @@ def gelu_grad(z, approximate: str = "none"):
     return _finish(np.asarray(normal_cdf(z)) + z * np.asarray(normal_pdf(z)), z)
 
 
-# -- periodic ------------------------------------------------------------------------------------
+# -- periodic --------------------------------------------------------------------------
 def sine(z):
     """sin(z): bounded and periodic (used in implicit neural representations)."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.sin(z), z)
 
 
 def sine_grad(z):
     """sin'(z) = cos(z)."""
-    z = _as_real_array(z)
+    z = checks.array(z, "z")
     return _finish(np.cos(z), z)
 
 
-# -- vectors of scores ---------------------------------------------------------------------------
-def softmax(z, axis: int = -1):
-    """softmax(z)_k = e^{z_k} / sum_j e^{z_j} along ``axis``.
-
-    Subtracting the maximum first changes nothing mathematically (the factor e^{-max} cancels)
-    but keeps every exponential <= 1, so large scores cannot overflow.
-    """
-    z = _as_real_array(z)
+# -- vectors of scores -----------------------------------------------------------------
+def _scores_and_axis(z, axis) -> tuple[np.ndarray, int]:
+    """The checks softmax and log_softmax share: z has an axis ``axis`` of scores."""
+    z = checks.array(z, "z")
+    axis = checks.integer(axis, "axis")
     if z.ndim == 0:
         raise ValueError(
             "z must have at least one axis (a vector of K scores), got a scalar"
         )
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"axis must be an int, got {type(axis).__name__}")
     if not -z.ndim <= axis < z.ndim:
         raise ValueError(f"axis {axis} is out of range for z with shape {z.shape}")
+    return z, axis
+
+
+def softmax(z, axis: int = -1):
+    """softmax(z)_k = e^{z_k} / sum_j e^{z_j} along ``axis`` (``torch.softmax``).
+
+    Subtracting the maximum first changes nothing mathematically (the factor e^{-max}
+    cancels) but keeps every exponential <= 1, so large scores cannot overflow.
+    """
+    z, axis = _scores_and_axis(z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
@@ -276,33 +280,32 @@ def softmax(z, axis: int = -1):
 
 def log_softmax(z, axis: int = -1):
     """log softmax(z) = z - logsumexp(z), computed stably (no log of a tiny number)."""
-    softmax(z, axis)  # the same checks of z and axis
-    z = _as_real_array(z)
+    z, axis = _scores_and_axis(z, axis)
     shifted = z - z.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-# -- numerical check -----------------------------------------------------------------------------
+# -- numerical check -------------------------------------------------------------------
 def numerical_derivative(f: Callable, z, h: float = 1e-5):
     """Central finite difference (f(z + h) - f(z - h)) / (2h), element-wise.
 
-    Its error shrinks like h^2 for a smooth f (Taylor: the even terms cancel); far smaller h
-    loses digits to rounding, so 1e-5 is a good default in double precision.
+    Its error shrinks like h^2 for a smooth f (Taylor: the even terms cancel); far
+    smaller h loses digits to rounding, so 1e-5 is a good default in double precision.
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    h = _check_param(h, "h", positive=True)
-    z = _as_real_array(z)
+    f = checks.function(f, "f")
+    h = checks.positive(h, "h")
+    z = checks.array(z, "z")
     slope = (
         np.asarray(f(z + h), dtype=np.float64) - np.asarray(f(z - h), dtype=np.float64)
     ) / (2.0 * h)
     return _finish(slope, z)
 
 
-# -- the catalogue the chapter's table is printed from --------------------------------------------
+# -- the catalogue the chapter's table is printed from ---------------------------------
 @dataclass(frozen=True)
 class Activation:
-    """One activation function: its name, the function, its derivative, and its range in words."""
+    """One activation function: its name, the function, its derivative, and its range
+    in words."""
 
     name: str
     function: Callable

@@ -1,21 +1,24 @@
-"""A scalar reverse-mode automatic differentiation engine, small enough to read in one sitting.
+"""A scalar reverse-mode automatic differentiation engine, small enough to read at once.
 
-Every arithmetic operation on a :class:`Value` builds one node of a computational graph. The
-node remembers
+Every arithmetic operation on a :class:`Value` builds one node of a computational graph.
+The node remembers
 
 - ``data``: the number it holds (computed on the way forward);
 - its *parents*: the Values it was computed from;
-- its *local derivatives*: the partial derivative of this node with respect to each parent,
-  evaluated at the forward values (for ``c = a * b`` they are ``b.data`` and ``a.data``).
+- its *local derivatives*: the partial derivative of this node with respect to each
+  parent, evaluated at the forward values (for ``c = a * b``, ``b.data`` and
+  ``a.data``).
 
-``L.backward()`` then applies the chain rule from the output back to the inputs. Visiting the
-nodes in reverse topological order guarantees that when we reach a node, every path from the
-output to it has already delivered its contribution, so its adjoint ``dL/dnode`` is complete:
+``L.backward()`` then applies the chain rule from the output back to the inputs.
+Visiting the nodes in reverse topological order guarantees that when we reach a node,
+every path from the output to it has already delivered its contribution, so its adjoint
+``dL/dnode`` is complete:
 
-    dL/dparent  +=  dL/dnode * dnode/dparent          (chain rule, and sum rule over paths)
+    dL/dparent  +=  dL/dnode * dnode/dparent     (chain rule, and sum rule over paths)
 
-The result is added to each node's ``.grad``. As in PyTorch, gradients *accumulate* across
-calls to ``backward``: set them back to zero (``zero_grad``) before the next step.
+The result is added to each node's ``.grad``. As in PyTorch, gradients *accumulate*
+across calls to ``backward``: set them back to zero (``zero_grad``) before the next
+step.
 
 Example::
 
@@ -29,28 +32,20 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Sequence
 
+from dlbook import checks
+
 __all__ = ["Value", "topological_order", "zero_grad"]
-
-
-def _check_number(value: object, name: str) -> float:
-    """Return ``value`` as a float, or raise a TypeError that names the argument."""
-    # bool is a subclass of int; True + Value(1) is almost always a bug, so refuse it.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number or a Value, got {type(value).__name__}"
-        )
-    return float(value)
 
 
 class Value:
     """One scalar node of a computational graph, with its gradient.
 
-    Value(data) makes a leaf (an input or a parameter). Operations on Values make inner nodes.
-    The optional ``parents``/``local_grads`` arguments let you define a new operation: pass
-    the Values it depends on and the partial derivative of the result with respect to each.
+    Value(data) makes a leaf (an input or a parameter); operations on Values make inner
+    nodes. The optional ``parents``/``local_grads`` arguments let you define a new
+    operation: pass the Values it depends on and the partial derivative of the result
+    with respect to each.
     """
 
     __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
@@ -65,17 +60,13 @@ class Value:
     ) -> None:
         if isinstance(data, Value):
             raise TypeError(
-                "data must be a number; Value(Value(...)) would cut the graph, use the Value itself"
+                "data must be a number; Value(Value(...)) would cut the graph, "
+                "use the Value itself"
             )
-        self.data = _check_number(data, "data")
+        self.data = checks.number(data, "data")
         self.grad = 0.0
-        parents = tuple(parents)
-        local_grads = tuple(_check_number(g, "local_grads entry") for g in local_grads)
-        for parent in parents:
-            if not isinstance(parent, Value):
-                raise TypeError(
-                    f"parents must all be Values, got {type(parent).__name__}"
-                )
+        parents = tuple(checks.instance(p, "each parent", Value) for p in parents)
+        local_grads = tuple(checks.number(g, "each local_grad") for g in local_grads)
         if len(parents) != len(local_grads):
             raise ValueError(
                 f"need one local derivative per parent, got {len(parents)} parents "
@@ -90,15 +81,15 @@ class Value:
         name = f"{self.label}=" if self.label else ""
         return f"Value({name}{self.data:.6g}, grad={self.grad:.6g})"
 
-    # -- helpers -----------------------------------------------------------------------------
+    # -- helpers -----------------------------------------------------------------------
     @staticmethod
     def _lift(other: object, op: str) -> Value:
         """Wrap a plain number as a constant leaf so both operands are Values."""
         if isinstance(other, Value):
             return other
-        return Value(_check_number(other, f"the other operand of {op}"))
+        return Value(checks.number(other, f"the other operand of {op}"))
 
-    # -- arithmetic --------------------------------------------------------------------------
+    # -- arithmetic --------------------------------------------------------------------
     def __add__(self, other: Value | float) -> Value:
         other = self._lift(other, "+")
         # d(a + b)/da = 1, d(a + b)/db = 1
@@ -140,7 +131,7 @@ class Value:
                     f"Value ** Value needs a positive base, got {self.data:.6g}"
                 )
             return (exponent * self.log()).exp()
-        n = _check_number(exponent, "the exponent of **")
+        n = checks.number(exponent, "the exponent of **")
         x = self.data
         if x == 0.0 and n < 0:
             raise ZeroDivisionError(
@@ -151,8 +142,8 @@ class Value:
                 f"{x:.6g} ** {n:g}: a negative base needs an integer exponent "
                 "(the result would be complex)"
             )
-        # d(x^n)/dx = n x^(n-1). Special cases at x = 0: the derivative of x^0 is 0, and for
-        # 0 < n < 1 (a square root, say) the slope at 0 is infinite, as in PyTorch.
+        # d(x^n)/dx = n x^(n-1). Special cases at x = 0: the derivative of x^0 is 0, and
+        # for 0 < n < 1 (a square root, say) the slope at 0 is infinite, as in PyTorch.
         if n == 0:
             local = 0.0
         elif x == 0.0 and n < 1:
@@ -161,7 +152,8 @@ class Value:
             local = n * x ** (n - 1)
         return Value(x**n, (self,), (local,), f"**{n:g}")
 
-    # Reflected operators: Python calls these for `2 + v`, `2 * v`, `2 - v`, `2 / v`, `2 ** v`.
+    # Reflected operators: Python calls these for `2 + v`, `2 * v`, `2 - v`, `2 / v`,
+    # `2 ** v`.
     def __radd__(self, other: float) -> Value:
         return self._lift(other, "+") + self
 
@@ -175,14 +167,14 @@ class Value:
         return self._lift(other, "/") / self
 
     def __rpow__(self, base: float) -> Value:
-        b = _check_number(base, "the base of **")
+        b = checks.number(base, "the base of **")
         if b <= 0.0:
             raise ValueError(f"number ** Value needs a positive base, got {b:g}")
         # b^x = exp(x log b), so d(b^x)/dx = b^x log b
         out = b**self.data
         return Value(out, (self,), (out * math.log(b),), f"{b:g}**")
 
-    # -- elementary functions ----------------------------------------------------------------
+    # -- elementary functions ----------------------------------------------------------
     def exp(self) -> Value:
         try:
             out = math.exp(self.data)
@@ -222,13 +214,13 @@ class Value:
             s, (self,), (s * (1.0 - s),), "sigmoid"
         )  # sigma' = sigma (1 - sigma)
 
-    # -- reverse mode ------------------------------------------------------------------------
+    # -- reverse mode ------------------------------------------------------------------
     def backward(self, grad: float = 1.0) -> None:
-        """Add d(self)/d(node) * grad to ``node.grad`` for every node of the graph below self.
+        """Add d(self)/d(node) * grad to ``node.grad`` for every node below self.
 
         grad: the seed dL/d(self); 1.0 when self is the loss itself.
         """
-        seed = _check_number(grad, "grad")
+        seed = checks.number(grad, "grad")
         order = topological_order(self)
         # Adjoints of this call only, so a node reached along several paths sums them
         # (sum rule) before passing its total on (chain rule).
@@ -244,11 +236,10 @@ class Value:
 def topological_order(root: Value) -> list[Value]:
     """All nodes that ``root`` depends on, each after its parents (root last).
 
-    An iterative depth-first search, so graphs thousands of nodes deep do not hit Python's
-    recursion limit.
+    An iterative depth-first search, so graphs thousands of nodes deep do not hit
+    Python's recursion limit.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"root must be a Value, got {type(root).__name__}")
+    checks.instance(root, "root", Value)
     order: list[Value] = []
     visited: set[int] = set()
     stack: list[tuple[Value, bool]] = [(root, False)]
@@ -268,8 +259,7 @@ def topological_order(root: Value) -> list[Value]:
 
 
 def zero_grad(values: Iterable[Value]) -> None:
-    """Set ``.grad`` of every Value in ``values`` back to 0 (gradients accumulate otherwise)."""
+    """Set ``.grad`` of every Value in ``values`` back to 0 (else they accumulate)."""
+    values = [checks.instance(v, "each of values", Value) for v in values]
     for v in values:
-        if not isinstance(v, Value):
-            raise TypeError(f"values must contain Values only, got {type(v).__name__}")
         v.grad = 0.0

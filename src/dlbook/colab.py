@@ -1,6 +1,9 @@
-"""Detect Google Colab, where a chapter must install this package before importing it."""
+"""Detect Google Colab, where a chapter must install this package before importing
+it."""
 
 import sys
+
+__all__ = ["in_colab"]
 
 
 def in_colab() -> bool:

@@ -3,26 +3,31 @@
 Everything here computes what a deep-learning library computes, and the tests check it
 against PyTorch on random inputs:
 
-- ``convolve1d(x, w)``   true (flipped-kernel) full convolution,  z[i] = sum_u w[u] x[i - u];
-- ``correlate1d(x, w)``  cross-correlation (no flip),             z[i] = sum_u w[u] x[i + u];
-- ``output_size(n, kernel, stride, padding, dilation)`` the length of a convolution's output;
-- ``transposed_output_size(...)`` the same for a transposed convolution;
-- ``im2col(x, ...)``     every receptive field of a batch of images as one column of a matrix;
-- ``conv2d(x, w, b, stride, padding, dilation)`` what ``torch.nn.functional.conv2d`` computes
-  (a cross-correlation), as one matrix product over ``im2col``'s columns;
-- ``conv_matrix(w, input_shape, ...)`` the sparse, weight-tied matrix C with vec(Y) = C vec(X);
-- ``pool2d(x, size, stride, mode)`` max or average pooling over the last two axes.
+- ``convolve1d(x, w)``: true (flipped-kernel) full convolution,
+  z[i] = sum_u w[u] x[i - u];
+- ``correlate1d(x, w)``: cross-correlation (no flip), z[i] = sum_u w[u] x[i + u];
+- ``output_size(n, kernel, stride, padding, dilation)``: the length of a convolution's
+  output;
+- ``transposed_output_size(...)``: the same for a transposed convolution;
+- ``im2col(x, ...)``: every receptive field of a batch of images as one column of a
+  matrix;
+- ``conv2d(x, w, b, stride, padding, dilation)``: what ``torch.nn.functional.conv2d``
+  computes (a cross-correlation), as one matrix product over ``im2col``'s columns;
+- ``conv_matrix(w, input_shape, ...)``: the sparse, weight-tied matrix C with
+  vec(Y) = C vec(X);
+- ``pool2d(x, size, stride, mode)``: max or average pooling over the last two axes.
 
 No function loops over pixels in Python: windows are *views* of the input made with
-``numpy.lib.stride_tricks.as_strided`` (no data copied), and the arithmetic is one BLAS call.
+``numpy.lib.stride_tricks.as_strided`` (no data copied), and the arithmetic is one BLAS
+call.
 """
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from dlbook import checks
 
 __all__ = [
     "convolve1d",
@@ -36,67 +41,41 @@ __all__ = [
 ]
 
 
-# -- argument checking ------------------------------------------------------------------------
-
-
-def _as_real_array(name: str, value) -> np.ndarray:
-    """``value`` as a NumPy array of real numbers (booleans become 0/1 integers)."""
-    array = np.asarray(value)
-    if array.dtype == bool:
-        return array.astype(np.int64)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    return array
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if not isinstance(value, Integral) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _pair(name: str, value, minimum: int) -> tuple[int, int]:
-    """An int or a pair of ints (one per spatial axis) as a checked pair."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(
-                f"{name} must be an int or a pair (height, width), got {value!r}"
-            )
-        return (
-            _check_int(f"{name}[0]", value[0], minimum),
-            _check_int(f"{name}[1]", value[1], minimum),
+def _pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """An int, or a pair of ints (one per spatial axis), as a checked pair."""
+    if not isinstance(value, (tuple, list)):
+        value = checks.integer(value, name, minimum=minimum)
+        return value, value
+    if len(value) != 2:
+        raise ValueError(
+            f"{name} must be an int or a pair (height, width), got {value!r}"
         )
-    value = _check_int(name, value, minimum)
-    return value, value
+    return (
+        checks.integer(value[0], f"{name}[0]", minimum=minimum),
+        checks.integer(value[1], f"{name}[1]", minimum=minimum),
+    )
 
 
-# -- 1-D: convolution versus cross-correlation --------------------------------------------------
-
-
-def _check_1d(x, w) -> tuple[np.ndarray, np.ndarray]:
-    x, w = _as_real_array("x", x), _as_real_array("w", w)
-    if x.ndim != 1 or x.size == 0:
-        raise ValueError(f"x must be a non-empty 1-D array, got shape {x.shape}")
-    if w.ndim != 1 or w.size == 0:
-        raise ValueError(f"w must be a non-empty 1-D array, got shape {w.shape}")
-    return x, w
+# -- 1-D: convolution versus cross-correlation -----------------------------------------
 
 
 def correlate1d(x, w, mode: str = "full") -> np.ndarray:
-    r"""Cross-correlation of ``x`` with the kernel ``w`` (no flip): what deep learning calls
-    "convolution".
+    """Cross-correlation of ``x`` with the kernel ``w`` (no flip): what deep learning
+    calls "convolution".
 
-    .. math:: z_i = \sum_{u=0}^{k-1} w_u \, x_{i+u}
+        z[i] = sum_{u=0}^{k-1} w[u] x[i + u]
 
     mode="valid": only windows that lie inside x (length n - k + 1; empty when k > n);
-    mode="full":  x padded with k - 1 zeros on both sides, so every partial overlap counts
-                  (length n + k - 1), as ``numpy.correlate(x, w, "full")``.
+    mode="full":  x padded with k - 1 zeros on both sides, so every partial overlap
+                  counts (length n + k - 1), as ``numpy.correlate(x, w, "full")``.
     """
-    x, w = _check_1d(x, w)
-    if mode not in ("full", "valid"):
-        raise ValueError(f'mode must be "full" or "valid", got {mode!r}')
+    x = checks.array(x, "x", shape=("n",), dtype=None, nonempty=True)
+    w = checks.array(w, "w", shape=("k",), dtype=None, nonempty=True)
+    mode = checks.one_of(mode, "mode", ("full", "valid"))
+    return _correlate1d(x, w, mode)
+
+
+def _correlate1d(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
     k = w.size
     if mode == "full":
         x = np.pad(x, k - 1)
@@ -107,39 +86,47 @@ def correlate1d(x, w, mode: str = "full") -> np.ndarray:
 
 
 def convolve1d(x, w) -> np.ndarray:
-    r"""True (full) convolution of ``x`` with ``w``: the kernel is flipped before it slides.
+    """True (full) convolution of ``x`` with ``w``: the kernel is flipped before it
+    slides.
 
-    .. math:: z_i = \sum_{u} w_u \, x_{i-u}, \qquad i = 0, \dots, n + k - 2
+        z[i] = sum_u w[u] x[i - u],   i = 0, ..., n + k - 2
 
-    Flipping turns it into a cross-correlation: ``convolve1d(x, w) == correlate1d(x, w[::-1])``.
-    Same numbers as ``numpy.convolve(x, w)``.
+    Flipping turns it into a cross-correlation:
+    ``convolve1d(x, w) == correlate1d(x, w[::-1])``. The same numbers as
+    ``numpy.convolve(x, w)``.
     """
-    x, w = _check_1d(x, w)
-    return correlate1d(x, w[::-1], mode="full")
+    x = checks.array(x, "x", shape=("n",), dtype=None, nonempty=True)
+    w = checks.array(w, "w", shape=("k",), dtype=None, nonempty=True)
+    return _correlate1d(x, w[::-1], "full")
 
 
-# -- output-size arithmetic -----------------------------------------------------------------
+# -- output-size arithmetic ------------------------------------------------------------
 
 
 def output_size(
     n: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> int:
-    r"""Length of a convolution's (or pooling's) output along one axis.
+    """Length of a convolution's (or pooling's) output along one axis.
 
-    A dilated kernel of size k spans :math:`d(k-1)+1` input cells; it fits in the padded input
-    :math:`n + 2p` at :math:`\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1` positions spaced s apart.
-    With d = 1 this is the lecture's :math:`\lfloor (n + 2p - k + s)/s \rfloor`.
+    A dilated kernel of size k spans d (k - 1) + 1 input cells; it fits in the padded
+    input n + 2p at floor((n + 2p - d (k - 1) - 1) / s) + 1 positions spaced s apart.
+    With d = 1 this is the lecture's floor((n + 2p - k + s) / s).
     """
-    n = _check_int("n", n, 1)
-    kernel = _check_int("kernel", kernel, 1)
-    stride = _check_int("stride", stride, 1)
-    padding = _check_int("padding", padding, 0)
-    dilation = _check_int("dilation", dilation, 1)
+    n = checks.integer(n, "n", minimum=1)
+    kernel = checks.integer(kernel, "kernel", minimum=1)
+    stride = checks.integer(stride, "stride", minimum=1)
+    padding = checks.integer(padding, "padding", minimum=0)
+    dilation = checks.integer(dilation, "dilation", minimum=1)
+    return _output_size(n, kernel, stride, padding, dilation)
+
+
+def _output_size(n: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     span = dilation * (kernel - 1) + 1
     if span > n + 2 * padding:
         raise ValueError(
-            f"the kernel does not fit: kernel={kernel} with dilation={dilation} spans {span} cells, "
-            f"more than the padded input n + 2*padding = {n} + 2*{padding} = {n + 2 * padding}"
+            f"the kernel does not fit: kernel={kernel} with dilation={dilation} spans "
+            f"{span} cells, more than the padded input n + 2*padding = "
+            f"{n} + 2*{padding} = {n + 2 * padding}"
         )
     return (n + 2 * padding - span) // stride + 1
 
@@ -152,26 +139,27 @@ def transposed_output_size(
     dilation: int = 1,
     output_padding: int = 0,
 ) -> int:
-    r"""Length of a transposed convolution's output along one axis.
+    """Length of a transposed convolution's output along one axis.
 
     A transposed convolution maps an input of length n back to a length m whose ordinary
     convolution (same kernel, stride, padding, dilation) has length n:
 
-    .. math:: m = (n - 1)s - 2p + d(k - 1) + 1 + \text{output\_padding}
+        m = (n - 1) s - 2p + d (k - 1) + 1 + output_padding
 
-    ``output_padding`` (< stride, or < dilation) picks one of the several lengths m that a strided
-    convolution maps to the same n.
+    ``output_padding`` (< stride, or < dilation) picks one of the several lengths m that
+    a strided convolution maps to the same n (``torch.nn.ConvTranspose1d`` has the same
+    argument).
     """
-    n = _check_int("n", n, 1)
-    kernel = _check_int("kernel", kernel, 1)
-    stride = _check_int("stride", stride, 1)
-    padding = _check_int("padding", padding, 0)
-    dilation = _check_int("dilation", dilation, 1)
-    output_padding = _check_int("output_padding", output_padding, 0)
+    n = checks.integer(n, "n", minimum=1)
+    kernel = checks.integer(kernel, "kernel", minimum=1)
+    stride = checks.integer(stride, "stride", minimum=1)
+    padding = checks.integer(padding, "padding", minimum=0)
+    dilation = checks.integer(dilation, "dilation", minimum=1)
+    output_padding = checks.integer(output_padding, "output_padding", minimum=0)
     if output_padding >= max(stride, dilation):
         raise ValueError(
-            f"output_padding must be smaller than stride or dilation, got output_padding={output_padding} "
-            f"with stride={stride}, dilation={dilation}"
+            "output_padding must be smaller than stride or dilation, got "
+            f"output_padding={output_padding} with stride={stride}, dilation={dilation}"
         )
     m = (n - 1) * stride - 2 * padding + dilation * (kernel - 1) + 1 + output_padding
     if m < 1:
@@ -182,14 +170,7 @@ def transposed_output_size(
     return m
 
 
-# -- 2-D: im2col and conv2d ------------------------------------------------------------------
-
-
-def _check_images(x) -> np.ndarray:
-    x = _as_real_array("x", x)
-    if x.ndim != 4:
-        raise ValueError(f"x must have shape (N, C, H, W), got shape {x.shape}")
-    return x
+# -- 2-D: im2col and conv2d ------------------------------------------------------------
 
 
 def _windows(
@@ -199,25 +180,25 @@ def _windows(
     padding: tuple[int, int],
     dilation: tuple[int, int],
 ) -> np.ndarray:
-    """All receptive fields of x (N, C, H, W) as a read-only view (N, C, OH, OW, kh, kw)."""
+    """Receptive fields of x (N, C, H, W): a read-only view (N, C, OH, OW, kh, kw)."""
     N, C, H, W = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
     for axis, n, k, p, d in (("height", H, kh, ph, dh), ("width", W, kw, pw, dw)):
         span = d * (k - 1) + 1
         if span > n + 2 * p:
             raise ValueError(
-                f"the kernel does not fit along the {axis}: kernel size {k} with dilation {d} spans "
-                f"{span} cells, but the padded input has {n} + 2*{p} = {n + 2 * p} "
-                f"(x has shape {x.shape})"
+                f"the kernel does not fit along the {axis}: kernel size {k} with "
+                f"dilation {d} spans {span} cells, but the padded input has "
+                f"{n} + 2*{p} = {n + 2 * p} (x has shape {x.shape})"
             )
-    oh = output_size(H, kh, sh, ph, dh)
-    ow = output_size(W, kw, sw, pw, dw)
+    oh = _output_size(H, kh, sh, ph, dh)
+    ow = _output_size(W, kw, sw, pw, dw)
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     x = np.ascontiguousarray(x)
     bn, bc, bh, bw = x.strides
-    # Moving one output row moves the window down by `stride` rows; moving one kernel row
-    # moves the tap down by `dilation` rows. Strides in bytes say exactly that.
+    # Moving one output row moves the window down by `stride` rows; moving one kernel
+    # row moves the tap down by `dilation` rows. Strides in bytes say exactly that.
     return as_strided(
         x,
         shape=(N, C, oh, ow, kh, kw),
@@ -227,73 +208,61 @@ def _windows(
 
 
 def im2col(x, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
-    """Every receptive field of x (N, C, H, W) as a column: shape (N, C*kh*kw, OH*OW).
+    """Every receptive field of x (N, C, H, W) as a column: (N, C*kh*kw, OH*OW).
 
-    Column j of image n holds the C*kh*kw input values the output pixel j reads, in the order
-    (channel, kernel row, kernel column) -- the order of ``w.reshape(O, -1)``. The same layout as
-    ``torch.nn.functional.unfold``. A convolution is then one matrix product:
-    ``w.reshape(O, -1) @ im2col(x, ...)``.
+    Column j of image n holds the C*kh*kw input values the output pixel j reads, in the
+    order (channel, kernel row, kernel column) -- the order of ``w.reshape(O, -1)``. The
+    same layout as ``torch.nn.functional.unfold``. A convolution is then one matrix
+    product: ``w.reshape(O, -1) @ im2col(x, ...)``.
     """
-    x = _check_images(x)
-    kernel = _pair("kernel_size", kernel_size, 1)
-    win = _windows(
-        x,
-        kernel,
-        _pair("stride", stride, 1),
-        _pair("padding", padding, 0),
-        _pair("dilation", dilation, 1),
-    )
+    x = checks.array(x, "x", shape=("N", "C", "H", "W"), dtype=None)
+    kernel = _pair(kernel_size, "kernel_size", 1)
+    stride = _pair(stride, "stride", 1)
+    padding = _pair(padding, "padding", 0)
+    dilation = _pair(dilation, "dilation", 1)
+    win = _windows(x, kernel, stride, padding, dilation)  # (N, C, OH, OW, kh, kw)
     N, C, oh, ow, kh, kw = win.shape
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, oh * ow)
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
-    r"""2-D convolution layer as ``torch.nn.functional.conv2d`` computes it (cross-correlation).
+    """2-D convolution layer as ``torch.nn.functional.conv2d`` computes it
+    (a cross-correlation).
 
     x: (N, C, H, W) images; w: (O, C, kh, kw) filters; b: (O,) biases or None.
     stride, padding (zeros), dilation: an int or a pair (height, width).
 
-    .. math:: y_{n,o,i,j} = b_o + \sum_{c,u,v} w_{o,c,u,v}\,
-              x^{\text{pad}}_{n,\,c,\; i s_h + u d_h,\; j s_w + v d_w}
+        y[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v]
+                               * x_pad[n, c, i s_h + u d_h, j s_w + v d_w]
 
-    Returns (N, O, OH, OW) with OH = output_size(H, kh, ...), OW = output_size(W, kw, ...).
+    Returns (N, O, OH, OW): OH = output_size(H, kh, ...), OW = output_size(W, kw, ...).
     """
-    x = _check_images(x)
-    w = _as_real_array("w", w)
-    if w.ndim != 4:
-        raise ValueError(f"w must have shape (O, C, kh, kw), got shape {w.shape}")
+    x = checks.array(x, "x", shape=("N", "C", "H", "W"), dtype=None)
+    w = checks.array(w, "w", shape=("O", "C", "kh", "kw"), dtype=None, nonempty=True)
+    O = w.shape[0]
+    b = None if b is None else checks.array(b, "b", shape=(O,), dtype=None)
+    stride = _pair(stride, "stride", 1)
+    padding = _pair(padding, "padding", 0)
+    dilation = _pair(dilation, "dilation", 1)
     if w.shape[1] != x.shape[1]:
         raise ValueError(
             f"w expects {w.shape[1]} input channels (w has shape {w.shape}) but x has "
             f"{x.shape[1]} (x has shape {x.shape})"
         )
-    if 0 in w.shape:
-        raise ValueError(f"w must not have an empty axis, got shape {w.shape}")
-    O = w.shape[0]
-    if b is not None:
-        b = _as_real_array("b", b)
-        if b.shape != (O,):
-            raise ValueError(
-                f"b must have shape ({O},), one bias per filter of w {w.shape}, got shape {b.shape}"
-            )
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     win = _windows(
-        x.astype(dtype, copy=False),
-        (w.shape[2], w.shape[3]),
-        _pair("stride", stride, 1),
-        _pair("padding", padding, 0),
-        _pair("dilation", dilation, 1),
+        x.astype(dtype, copy=False), (w.shape[2], w.shape[3]), stride, padding, dilation
     )
     N, C, oh, ow, kh, kw = win.shape
     # im2col: copy the view into a matrix with one row per weight of a filter, in w's
-    # (channel, kernel row, kernel column) order, and one column per output pixel of the batch.
-    # The axis order (c, u, v, n, i, j) keeps the copy's innermost loop running along image
-    # rows, which makes it several times faster than the (n, i, j, c, u, v) order.
+    # (channel, kernel row, kernel column) order, and one column per output pixel of the
+    # batch. The axis order (c, u, v, n, i, j) keeps the copy's innermost loop running
+    # along image rows, which makes it several times faster than (n, i, j, c, u, v).
     cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(
         C * kh * kw, N * oh * ow
     )
     # The whole layer is now one matrix product: O filters times all receptive fields.
-    y = w.reshape(w.shape[0], -1).astype(dtype, copy=False) @ cols  # (O, N*OH*OW)
+    y = w.reshape(O, -1).astype(dtype, copy=False) @ cols  # (O, N*OH*OW)
     if b is not None:
         y += b.astype(dtype, copy=False)[:, None]
     return np.ascontiguousarray(y.reshape(-1, N, oh, ow).transpose(1, 0, 2, 3))
@@ -302,25 +271,23 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
 def conv_matrix(w, input_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
     """The matrix C with ``C @ X.ravel() == conv2d(X, w).ravel()`` for one channel.
 
-    w: (kh, kw) kernel; input_shape: (H, W). C has one row per output pixel and one column per
-    input pixel; row r holds the kernel's weights at the input pixels output r reads and zeros
-    elsewhere (taps that land in the zero padding are dropped: they multiply zeros). Every row
-    holds the same weights, shifted: the weight sharing of a convolution.
+    w: (kh, kw) kernel; input_shape: (H, W). C has one row per output pixel and one
+    column per input pixel; row r holds the kernel's weights at the input pixels output
+    r reads and zeros elsewhere (taps that land in the zero padding are dropped: they
+    multiply zeros). Every row holds the same weights, shifted: the weight sharing of a
+    convolution.
     """
-    w = _as_real_array("w", w)
-    if w.ndim != 2 or w.size == 0:
-        raise ValueError(
-            f"w must be a non-empty 2-D kernel (kh, kw), got shape {w.shape}"
-        )
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 2:
-        raise ValueError(f"input_shape must be a pair (H, W), got {input_shape!r}")
-    H, W = (
-        _check_int("input_shape[0]", input_shape[0], 1),
-        _check_int("input_shape[1]", input_shape[1], 1),
-    )
-    (kh, kw), (sh, sw) = w.shape, _pair("stride", stride, 1)
-    (ph, pw), (dh, dw) = _pair("padding", padding, 0), _pair("dilation", dilation, 1)
-    oh, ow = output_size(H, kh, sh, ph, dh), output_size(W, kw, sw, pw, dw)
+    w = checks.array(w, "w", shape=("kh", "kw"), dtype=None, nonempty=True)
+    shown = checks.describe(input_shape)
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be a pair (H, W), got {shown}")
+    if len(input_shape) != 2:
+        raise ValueError(f"input_shape must be a pair (H, W), got {shown}")
+    H, W = _pair(input_shape, "input_shape", 1)
+    (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
+    dh, dw = _pair(dilation, "dilation", 1)
+    kh, kw = w.shape
+    oh, ow = _output_size(H, kh, sh, ph, dh), _output_size(W, kw, sw, pw, dw)
     # Input row and column read by output (i, j) through kernel tap (u, v), all at once.
     i, j, u, v = np.meshgrid(
         np.arange(oh), np.arange(ow), np.arange(kh), np.arange(kw), indexing="ij"
@@ -335,32 +302,29 @@ def conv_matrix(w, input_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
     return C
 
 
-# -- pooling ----------------------------------------------------------------------------------
+# -- pooling ---------------------------------------------------------------------------
 
 
 def pool2d(x, size, stride=None, mode: str = "max") -> np.ndarray:
     """Max or average pooling over the last two axes of x (any leading axes are kept).
 
     size: window (int or pair); stride: step (default: size, so windows do not overlap).
-    Windows that would run past the edge are dropped (as torch's default ceil_mode=False).
-    Same numbers as ``torch.nn.functional.max_pool2d`` / ``avg_pool2d`` on (N, C, H, W).
+    Windows that would run past the edge are dropped (as torch's default
+    ceil_mode=False). The same numbers as ``torch.nn.functional.max_pool2d`` /
+    ``avg_pool2d`` on (N, C, H, W).
     """
-    x = _as_real_array("x", x)
-    if x.ndim < 2:
-        raise ValueError(
-            f"x must have at least 2 axes (..., H, W), got shape {x.shape}"
-        )
-    if mode not in ("max", "avg"):
-        raise ValueError(f'mode must be "max" or "avg", got {mode!r}')
-    kh, kw = _pair("size", size, 1)
-    sh, sw = (kh, kw) if stride is None else _pair("stride", stride, 1)
+    x = checks.array(x, "x", shape=(..., "H", "W"), dtype=None)
+    kh, kw = _pair(size, "size", 1)
+    sh, sw = (kh, kw) if stride is None else _pair(stride, "stride", 1)
+    mode = checks.one_of(mode, "mode", ("max", "avg"))
     H, W = x.shape[-2:]
     if kh > H or kw > W:
         raise ValueError(
-            f"size ({kh}, {kw}) is larger than the input's (H, W) = ({H}, {W}) (x has shape {x.shape})"
+            f"size ({kh}, {kw}) is larger than the input's (H, W) = ({H}, {W}) "
+            f"(x has shape {x.shape})"
         )
     lead = x.shape[:-2]
-    x4 = x.reshape(-1, 1, H, W)
+    x4 = x.reshape(-1, 1, H, W)  # (M, 1, H, W), M = the product of the leading axes
     win = _windows(x4, (kh, kw), (sh, sw), (0, 0), (1, 1))  # (M, 1, OH, OW, kh, kw)
     out = win.max(axis=(-2, -1)) if mode == "max" else win.mean(axis=(-2, -1))
     return out.reshape(*lead, *out.shape[-2:])

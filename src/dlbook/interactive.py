@@ -1,13 +1,15 @@
 """Figures with sliders that work both in a live notebook and in the static HTML book.
 
-``interactive_figure(draw, controls, alt=...)`` returns one object that carries two views:
+``interactive_figure(draw, controls, alt=...)`` returns one object that carries two
+views:
 
 - in Jupyter or Colab, live ipywidgets sliders: moving one calls ``draw`` again;
 - in the HTML book, where no Python runs, every combination of slider values is drawn in
   advance and a few lines of JavaScript in the page swap the pictures as a slider moves.
 
 The book's HTML build is configured never to render the widget view (a widget without a
-kernel would be a control that does nothing), so the page always shows the working version.
+kernel would be a control that does nothing), so the page always shows the working
+version.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from collections.abc import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from dlbook import checks
+
+__all__ = ["interactive_figure", "InteractiveFigure", "WIDGET_VIEW"]
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 _counter = itertools.count()
 
@@ -33,18 +39,25 @@ def _format_value(value: object) -> str:
 def _check_controls(
     controls: Mapping[str, Sequence[object]], max_frames: int
 ) -> dict[str, list]:
-    if not isinstance(controls, Mapping) or not controls:
-        raise ValueError("controls must be a non-empty mapping {name: list of values}")
+    """The sliders, {name: list of values}, checked: names that draw accepts as keyword
+    arguments, at least 2 values each, at most max_frames combinations in all."""
+    controls = checks.instance(controls, "controls", Mapping)
+    if not controls:
+        raise ValueError(
+            "controls must be a non-empty mapping {name: list of values}, got {}"
+        )
     checked: dict[str, list] = {}
     for name, values in controls.items():
-        if not isinstance(name, str) or not name.isidentifier():
+        name = checks.text(name, "each name in controls")
+        if not name.isidentifier():
             raise ValueError(
                 f"controls: {name!r} is not a valid keyword-argument name for draw"
             )
         values = list(values)
         if len(values) < 2:
             raise ValueError(
-                f"controls[{name!r}] needs at least 2 values to slide over, got {len(values)}"
+                f"controls[{name!r}] needs at least 2 values to slide over, "
+                f"got {len(values)}"
             )
         checked[name] = values
     n_frames = 1
@@ -53,14 +66,18 @@ def _check_controls(
     if n_frames > max_frames:
         sizes = " x ".join(str(len(v)) for v in checked.values())
         raise ValueError(
-            f"controls give {sizes} = {n_frames} frames, more than max_frames={max_frames}; "
-            "use fewer values per slider (every combination is drawn in advance for the HTML book)"
+            f"controls give {sizes} = {n_frames} frames, more than "
+            f"max_frames={max_frames}; use fewer values per slider (every combination "
+            "is drawn in advance for the HTML book)"
         )
     return checked
 
 
 class InteractiveFigure:
-    """A figure redrawn by ``draw(**values)`` as sliders move. Build it with ``interactive_figure``."""
+    """A figure redrawn by ``draw(**values)`` as sliders move.
+
+    Build it with ``interactive_figure``.
+    """
 
     def __init__(
         self,
@@ -77,7 +94,7 @@ class InteractiveFigure:
         self.dpi = dpi
         self._widget = None
 
-    # -- the two views -------------------------------------------------------------------------
+    # -- the two views -----------------------------------------------------------------
     def _render(self, values: Mapping[str, object]) -> Figure:
         fig = self.draw(**values)
         if not isinstance(fig, Figure):
@@ -88,7 +105,8 @@ class InteractiveFigure:
         return fig
 
     def frames(self) -> list[str]:
-        """Every combination of control values drawn as a base64 PNG, in row-major order."""
+        """Every combination of control values drawn as a base64 PNG, in row-major
+        order."""
         encoded = []
         for combo in itertools.product(*self.controls.values()):
             fig = self._render(dict(zip(self.controls, combo)))
@@ -107,12 +125,15 @@ class InteractiveFigure:
         labels = {n: [_format_value(v) for v in self.controls[n]] for n in names}
         rows = []
         for n, i in zip(names, start):
+            name, top = html.escape(n), len(self.controls[n]) - 1
             rows.append(
-                f'<label style="display:flex;align-items:center;gap:0.6em;margin:0.2em 0">'
-                f'<code style="min-width:4em">{html.escape(n)}</code>'
-                f'<input type="range" data-name="{html.escape(n)}" min="0" max="{len(self.controls[n]) - 1}" '
-                f'step="1" value="{i}" aria-label="{html.escape(n)}" style="flex:1">'
-                f'<output style="min-width:4em">{html.escape(labels[n][i])}</output></label>'
+                '<label style="display:flex;align-items:center;gap:0.6em;'
+                'margin:0.2em 0">'
+                f'<code style="min-width:4em">{name}</code>'
+                f'<input type="range" data-name="{name}" min="0" max="{top}" '
+                f'step="1" value="{i}" aria-label="{name}" style="flex:1">'
+                '<output style="min-width:4em">'
+                f"{html.escape(labels[n][i])}</output></label>"
             )
         first_index = 0
         for n, i in zip(names, start):
@@ -122,17 +143,20 @@ class InteractiveFigure:
         )
         return (
             f'<div class="dlbook-interactive" id="{uid}" style="max-width:42em">'
-            f'<img style="max-width:100%" src="data:image/png;base64,{frames[first_index]}" '
+            '<img style="max-width:100%" '
+            f'src="data:image/png;base64,{frames[first_index]}" '
             f'alt="{html.escape(self._alt_for(start))}">'
             f'<div class="dlbook-controls">{"".join(rows)}</div>'
             f'<script type="application/json">{payload}</script>'
             "<script>(function(){"
             f'var root=document.getElementById("{uid}");'
-            "var data=JSON.parse(root.querySelector(\"script[type='application/json']\").textContent);"
+            "var data=JSON.parse(root.querySelector("
+            "\"script[type='application/json']\").textContent);"
             'var img=root.querySelector("img");'
             'var inputs=root.querySelectorAll("input[type=range]");'
             "function update(){var index=0,parts=[];"
-            "inputs.forEach(function(input){var name=input.dataset.name,i=parseInt(input.value,10);"
+            "inputs.forEach(function(input){var name=input.dataset.name,"
+            "i=parseInt(input.value,10);"
             "index=index*data.labels[name].length+i;"
             "input.parentNode.querySelector('output').textContent=data.labels[name][i];"
             "parts.push(name+' = '+data.labels[name][i]);});"
@@ -207,23 +231,28 @@ def interactive_figure(
     alt:      what the figure shows, for readers who cannot see it (required).
     initial:  starting value of each slider (default: the middle of its list).
     max_frames: refuses a grid of combinations larger than this, to keep pages light.
+    dpi:      resolution of the pictures drawn in advance for the HTML book.
     """
-    if not callable(draw):
-        raise TypeError(f"draw must be callable, got {type(draw).__name__}")
-    if not isinstance(alt, str) or len(alt.strip()) < 10:
+    draw = checks.function(draw, "draw")
+    alt = checks.text(alt, "alt")
+    if len(alt.strip()) < 10:
         raise ValueError(
             f"alt must describe the figure in words (10+ characters), got {alt!r}"
         )
+    max_frames = checks.integer(max_frames, "max_frames", minimum=1)
+    dpi = checks.integer(dpi, "dpi", minimum=1)
     checked = _check_controls(controls, max_frames)
+    initial = {} if initial is None else checks.instance(initial, "initial", Mapping)
     start = {n: values[len(values) // 2] for n, values in checked.items()}
-    for n, value in (initial or {}).items():
+    for n, value in initial.items():
         if n not in checked:
             raise ValueError(
                 f"initial names {n!r}, which is not one of the controls {list(checked)}"
             )
         if value not in checked[n]:
             raise ValueError(
-                f"initial[{n!r}] = {value!r} is not one of controls[{n!r}] = {checked[n]}"
+                f"initial[{n!r}] = {value!r} is not one of "
+                f"controls[{n!r}] = {checked[n]}"
             )
         start[n] = value
     return InteractiveFigure(draw, checked, start, alt, dpi)

@@ -1,7 +1,7 @@
 """One call at the top of every chapter: ``device = dlbook.setup()``.
 
-It makes a chapter reproducible (every random generator seeded, a fixed number of threads,
-short float printing) and returns the device the chapter's models should use.
+It makes a chapter reproducible (every random generator seeded, a fixed number of
+threads, short float printing) and returns the device the chapter's models should use.
 """
 
 from __future__ import annotations
@@ -11,23 +11,24 @@ import random
 
 import numpy as np
 
+from dlbook import checks
 from dlbook.style import use_book_style
+
+__all__ = ["setup", "seed_everything", "pick_device", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 0
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
     """Seed Python's, NumPy's and PyTorch's global random generators."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = checks.integer(seed, "seed", minimum=0)
     import torch  # imported here so that `import dlbook` stays fast
 
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(
-        seed
-    )  # for subprocesses; this process is already running
+    # For subprocesses; this process is already running with its own hash seed.
+    os.environ["PYTHONHASHSEED"] = str(seed)
 
 
 def pick_device(prefer_gpu: bool = True):
@@ -43,17 +44,17 @@ def setup(seed: int = DEFAULT_SEED, threads: int | None = 2, prefer_gpu: bool = 
     """Prepare a chapter notebook and return the torch device to use.
 
     - seeds ``random``, NumPy and PyTorch with ``seed``;
-    - limits PyTorch to ``threads`` CPU threads (``None`` keeps the default), so timings and
-      float reductions do not depend on how many cores a machine has;
-    - makes NumPy print floats with 4 significant decimals, so stored outputs stay stable;
+    - limits PyTorch to ``threads`` CPU threads (``None`` keeps the default), so timings
+      and float reductions do not depend on how many cores a machine has;
+    - makes NumPy print floats with 4 significant decimals, so stored outputs stay
+      stable;
     - applies the book's plot style.
     """
-    if threads is not None and (
-        not isinstance(threads, int) or isinstance(threads, bool) or threads < 1
-    ):
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
-    # Idle OpenMP threads sleep instead of spinning: on a small shared CPU, spinning threads
-    # slow small models down many times over. Only effective before torch is first imported.
+    if threads is not None:
+        threads = checks.integer(threads, "threads", minimum=1)
+    # Idle OpenMP threads sleep instead of spinning: on a small shared CPU, spinning
+    # threads slow small models down many times over. Only effective before torch is
+    # first imported.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 

@@ -5,12 +5,14 @@ Every method here minimises a differentiable loss ``L`` over a vector ``x`` by r
     x_{t+1} = x_t - (a step computed from the gradients seen so far).
 
 - ``gradient_descent(grad, x0, lr, steps)``: the plain rule ``x <- x - lr * grad(x)``.
-- ``SGD``, ``Momentum``, ``Nesterov``, ``AdaGrad``, ``RMSProp``, ``Adam``, ``AdamW``: optimiser
-  objects with one method, ``step(x, g) -> new x``. Each takes exactly the steps of the
-  ``torch.optim`` class of the same name and hyper-parameters (the tests check this).
+- ``SGD``, ``Momentum``, ``Nesterov``, ``AdaGrad``, ``RMSProp``, ``Adam``, ``AdamW``:
+  optimiser objects with one method, ``step(x, g) -> new x``. Each takes exactly the
+  steps of the ``torch.optim`` class of the same name and hyper-parameters (the tests
+  check this).
 - ``optimize(optimizer, grad, x0, steps)``: run any of them and return the iterates.
-- ``exact_line_search(A, b, x0, steps)``: steepest descent with the best step length, on a
-  quadratic; ``quadratic_rate(kappa)``: its worst-case rate ((kappa - 1)/(kappa + 1))^2.
+- ``exact_line_search(A, b, x0, steps)``: steepest descent with the best step length, on
+  a quadratic; ``quadratic_rate(kappa)``: its worst-case rate
+  ((kappa - 1) / (kappa + 1))^2.
 - ``newton_step`` / ``newton``: the second-order step ``x - H^{-1} g``.
 - ``clip_by_norm(g, max_norm)``: shrink a gradient to norm at most ``max_norm``.
 
@@ -19,11 +21,11 @@ Iterates are returned as an array of shape ``(steps + 1, dim)``: row 0 is the st
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 
 import numpy as np
+
+from dlbook import checks
 
 GradFn = Callable[[np.ndarray], np.ndarray]
 
@@ -46,92 +48,28 @@ __all__ = [
 ]
 
 
-# -- argument checks (shared by everything below) ---------------------------------------------
-def _as_vector(value: object, name: str) -> np.ndarray:
-    """A float64 copy of ``value`` as a 1-D array; a scalar becomes a vector of length 1."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(
-            f"{name} must be a number or a 1-D array of numbers, got {type(value).__name__}"
-        )
-    array = np.asarray(value)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == bool
-    ):
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    if np.iscomplexobj(array):
-        raise TypeError(
-            f"{name} must hold real numbers, got complex dtype {array.dtype}"
-        )
-    if array.ndim == 0:
-        array = array.reshape(1)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (or a scalar), got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite, got {array}")
-    return array.astype(
-        np.float64
-    )  # astype copies: the caller's array is never modified
-
-
-def _as_real(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
-def _positive(value: object, name: str) -> float:
-    value = _as_real(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-    return value
-
-
-def _non_negative(value: object, name: str) -> float:
-    value = _as_real(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return value
-
-
-def _in_unit_interval(value: object, name: str) -> float:
-    """A decay rate: 0 <= value < 1 (value = 1 would never forget anything)."""
-    value = _as_real(value, name)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return value
-
-
-def _check_steps(steps: object) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(f"steps must be an int, got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    return int(steps)
-
-
-def _check_callable(fn: object, name: str) -> None:
-    if not callable(fn):
-        raise TypeError(f"{name} must be a function of x, got {type(fn).__name__}")
+def _vector(value: object, name: str) -> np.ndarray:
+    """A float64 copy of ``value`` as a 1-D array; a number is a vector of length 1."""
+    x = checks.array(value, name, finite=True, nonempty=True)
+    x = x.reshape(1) if x.ndim == 0 else x  # a 1-D problem may pass plain numbers
+    return checks.has_shape(x, name, ("dim",))
 
 
 def _gradient_at(grad: GradFn, x: np.ndarray) -> np.ndarray:
-    """Call ``grad`` on a copy of ``x`` (so it cannot change our iterate) and check its answer."""
+    """Call ``grad`` on a copy of ``x`` (so it cannot change our iterate), check the
+    answer."""
     g = np.asarray(grad(x.copy()), dtype=np.float64)
     if g.shape != x.shape:
         if g.size == x.size == 1:  # a 1-D problem may return a plain number
             return g.reshape(x.shape)
         raise ValueError(
-            f"grad must return an array of shape {x.shape} (the shape of x), got shape {g.shape}"
+            f"grad must return an array of shape {x.shape} (the shape of x), "
+            f"got shape {g.shape}"
         )
     return g
 
 
-# -- plain gradient descent ----------------------------------------------------------------------
+# -- plain gradient descent ------------------------------------------------------------
 def gradient_descent(grad: GradFn, x0: object, lr: float, steps: int) -> np.ndarray:
     """Plain gradient descent, ``x_{t+1} = x_t - lr * grad(x_t)``.
 
@@ -141,13 +79,13 @@ def gradient_descent(grad: GradFn, x0: object, lr: float, steps: int) -> np.ndar
     steps: number of updates.
 
     Returns the iterates x_0, x_1, ..., x_steps as an array of shape (steps + 1, dim).
-    Nothing stops a run whose learning rate is too large: the iterates then grow, which is
-    exactly what the chapter wants to show.
+    Nothing stops a run whose learning rate is too large: the iterates then grow, which
+    is exactly what the chapter wants to show.
     """
-    _check_callable(grad, "grad")
-    x = _as_vector(x0, "x0")
-    lr = _positive(lr, "lr")
-    steps = _check_steps(steps)
+    grad = checks.function(grad, "grad")
+    x = _vector(x0, "x0")
+    lr = checks.positive(lr, "lr")
+    steps = checks.integer(steps, "steps", minimum=0)
     iterates = np.empty((steps + 1, x.size))
     iterates[0] = x
     for t in range(steps):
@@ -156,17 +94,18 @@ def gradient_descent(grad: GradFn, x0: object, lr: float, steps: int) -> np.ndar
     return iterates
 
 
-# -- optimisers with state -----------------------------------------------------------------------
+# -- optimisers with state -------------------------------------------------------------
 class Optimizer:
-    """Base class: ``step(x, g)`` returns the next iterate; the object keeps the running state.
+    """Base class: ``step(x, g)`` returns the next iterate; the object keeps the running
+    state.
 
-    ``weight_decay`` (lambda) adds lambda * x to the gradient (an L2 penalty lambda/2 ||x||^2),
-    the way ``torch.optim`` applies it in every class except ``AdamW``.
+    ``weight_decay`` (lambda) adds lambda * x to the gradient (an L2 penalty
+    lambda/2 ||x||^2), the way ``torch.optim`` applies it in every class but ``AdamW``.
     """
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
-        self.lr = _positive(lr, "lr")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.lr = checks.positive(lr, "lr")
+        self.weight_decay = checks.number(weight_decay, "weight_decay", minimum=0)
         self.reset()
 
     def reset(self) -> None:
@@ -175,9 +114,9 @@ class Optimizer:
         self._dim: int | None = None
 
     def step(self, x: object, g: object) -> np.ndarray:
-        """One update from the point ``x`` with gradient ``g``; returns the new point."""
-        x = _as_vector(x, "x")
-        g = _as_vector(g, "g")
+        """One update from the point ``x`` with gradient ``g``; return the new point."""
+        x = _vector(x, "x")
+        g = _vector(g, "g")
         if g.shape != x.shape:
             raise ValueError(
                 f"g must have the shape of x {x.shape}, got shape {g.shape}"
@@ -211,7 +150,7 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent: ``x <- x - lr * g`` (``torch.optim.SGD(lr=lr)``).
 
-    "Stochastic" refers to where g comes from (a random mini-batch), not to the rule itself.
+    "Stochastic" refers to where g comes from (a random mini-batch), not to the rule.
     """
 
     def _update(self, x, g):
@@ -224,14 +163,15 @@ class Momentum(Optimizer):
         m_t = beta * m_{t-1} + g_t      (m_1 = g_1)
         x_t = x_{t-1} - lr * m_t
 
-    m is a running sum of past gradients, sum_k beta^k g_{t-k}: directions that keep agreeing
-    build up speed (up to 1/(1 - beta) times), directions that flip sign cancel out.
+    m is a running sum of past gradients, sum_k beta^k g_{t-k}: directions that keep
+    agreeing build up speed (up to 1/(1 - beta) times), directions that flip sign cancel
+    out.
     """
 
     nesterov = False
 
     def __init__(self, lr: float, beta: float = 0.9, weight_decay: float = 0.0) -> None:
-        self.beta = _in_unit_interval(beta, "beta")
+        self.beta = checks.in_range(beta, "beta", 0, 1)
         super().__init__(lr, weight_decay)
 
     def reset(self) -> None:
@@ -241,8 +181,9 @@ class Momentum(Optimizer):
     def _update(self, x, g):
         g = self._with_weight_decay(x, g)
         self.m = g.copy() if self.m is None else self.beta * self.m + g
-        # Nesterov looks ahead: it steps along the gradient plus the momentum it is about to
-        # apply, g + beta * m, instead of m alone (PyTorch's form of Nesterov's method).
+        # Nesterov looks ahead: it steps along the gradient plus the momentum it is
+        # about to apply, g + beta * m, instead of m alone (PyTorch's form of
+        # Nesterov's method).
         direction = g + self.beta * self.m if self.nesterov else self.m
         return x - self.lr * direction
 
@@ -263,14 +204,14 @@ class AdaGrad(Optimizer):
         s_t = s_{t-1} + g_t^2                      (element-wise)
         x_t = x_{t-1} - lr * g_t / (sqrt(s_t) + eps)
 
-    Coordinates with large past gradients get small steps. s only grows, so the steps shrink
-    like 1/sqrt(t) for a steady gradient.
+    Coordinates with large past gradients get small steps. s only grows, so the steps
+    shrink like 1/sqrt(t) for a steady gradient.
     """
 
     def __init__(
         self, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0
     ) -> None:
-        self.eps = _non_negative(eps, "eps")
+        self.eps = checks.number(eps, "eps", minimum=0)
         super().__init__(lr, weight_decay)
 
     def reset(self) -> None:
@@ -300,8 +241,8 @@ class RMSProp(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        self.alpha = _in_unit_interval(alpha, "alpha")
-        self.eps = _non_negative(eps, "eps")
+        self.alpha = checks.in_range(alpha, "alpha", 0, 1)
+        self.eps = checks.number(eps, "eps", minimum=0)
         super().__init__(lr, weight_decay)
 
     def reset(self) -> None:
@@ -320,7 +261,8 @@ class Adam(Optimizer):
 
     m_t = beta1 * m_{t-1} + (1 - beta1) * g_t        momentum (mean of g)
     v_t = beta2 * v_{t-1} + (1 - beta2) * g_t^2      RMSProp (mean of g^2)
-    m_hat = m_t / (1 - beta1^t),  v_hat = v_t / (1 - beta2^t)   undo the bias of m_0 = v_0 = 0
+    m_hat = m_t / (1 - beta1^t)                      undo the bias of m_0 = 0
+    v_hat = v_t / (1 - beta2^t)                      undo the bias of v_0 = 0
     x_t = x_{t-1} - lr * m_hat / (sqrt(v_hat) + eps)
     """
 
@@ -332,12 +274,13 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+            shown = checks.describe(betas)
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {shown}")
         self.betas = (
-            _in_unit_interval(betas[0], "betas[0]"),
-            _in_unit_interval(betas[1], "betas[1]"),
+            checks.in_range(betas[0], "betas[0]", 0, 1),
+            checks.in_range(betas[1], "betas[1]", 0, 1),
         )
-        self.eps = _non_negative(eps, "eps")
+        self.eps = checks.number(eps, "eps", minimum=0)
         super().__init__(lr, weight_decay)
 
     def reset(self) -> None:
@@ -360,13 +303,14 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW (``torch.optim.AdamW``), Adam with *decoupled* weight decay (Loshchilov and Hutter).
+    """AdamW (``torch.optim.AdamW``), Adam with *decoupled* weight decay (Loshchilov and
+    Hutter).
 
         x <- (1 - lr * lambda) * x,   then an Adam step with the plain gradient g.
 
-    In ``Adam(weight_decay=lambda)`` the penalty's gradient lambda * x is divided by sqrt(v_hat)
-    like any other gradient, so weights with large gradients are barely decayed. AdamW shrinks
-    every weight by the same factor instead.
+    In ``Adam(weight_decay=lambda)`` the penalty's gradient lambda * x is divided by
+    sqrt(v_hat) like any other gradient, so weights with large gradients are barely
+    decayed. AdamW shrinks every weight by the same factor instead.
     """
 
     def __init__(
@@ -383,17 +327,15 @@ class AdamW(Adam):
 
 
 def optimize(optimizer: Optimizer, grad: GradFn, x0: object, steps: int) -> np.ndarray:
-    """Run ``optimizer`` from ``x0`` for ``steps`` updates; iterates of shape (steps + 1, dim).
+    """Run ``optimizer`` from ``x0`` for ``steps`` updates; return the iterates, shape
+    (steps + 1, dim).
 
     The optimiser is reset first, so the same object can run several problems.
     """
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"optimizer must be a dlbook.optim.Optimizer, got {type(optimizer).__name__}"
-        )
-    _check_callable(grad, "grad")
-    x = _as_vector(x0, "x0")
-    steps = _check_steps(steps)
+    optimizer = checks.instance(optimizer, "optimizer", Optimizer)
+    grad = checks.function(grad, "grad")
+    x = _vector(x0, "x0")
+    steps = checks.integer(steps, "steps", minimum=0)
     optimizer.reset()
     iterates = np.empty((steps + 1, x.size))
     iterates[0] = x
@@ -403,16 +345,11 @@ def optimize(optimizer: Optimizer, grad: GradFn, x0: object, steps: int) -> np.n
     return iterates
 
 
-# -- quadratics: exact line search and its rate -----------------------------------------------
+# -- quadratics: exact line search and its rate ----------------------------------------
 def _check_quadratic(A: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-    b = _as_vector(b, "b")
-    A = np.asarray(A, dtype=np.float64)
-    if A.shape != (b.size, b.size):
-        raise ValueError(
-            f"A must be a square matrix of shape {(b.size, b.size)} to match b, got shape {A.shape}"
-        )
-    if not np.all(np.isfinite(A)):
-        raise ValueError("A must be finite")
+    """Check a quadratic's A and b: A symmetric positive definite, b of A's size."""
+    b = _vector(b, "b")
+    A = checks.array(A, "A", shape=(b.size, b.size), finite=True)
     if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12):
         raise ValueError("A must be symmetric")
     if np.linalg.eigvalsh(A).min() <= 0:
@@ -423,15 +360,15 @@ def _check_quadratic(A: object, b: object) -> tuple[np.ndarray, np.ndarray]:
 def exact_line_search(A: object, b: object, x0: object, steps: int) -> np.ndarray:
     """Steepest descent with exact line search on ``L(x) = 1/2 x^T A x + b^T x``.
 
-    At x the gradient is g = A x + b. Along the line x - eta g the loss is a parabola in eta,
-    smallest at eta* = (g^T g) / (g^T A g): the best step length, computed exactly.
+    At x the gradient is g = A x + b. Along the line x - eta g the loss is a parabola in
+    eta, smallest at eta* = (g^T g) / (g^T A g): the best step length, computed exactly.
     A must be symmetric positive definite. Returns iterates of shape (steps + 1, dim).
     """
     A, b = _check_quadratic(A, b)
-    x = _as_vector(x0, "x0")
+    x = _vector(x0, "x0")
     if x.shape != b.shape:
         raise ValueError(f"x0 must have the shape of b {b.shape}, got shape {x.shape}")
-    steps = _check_steps(steps)
+    steps = checks.integer(steps, "steps", minimum=0)
     iterates = np.empty((steps + 1, x.size))
     iterates[0] = x
     for t in range(steps):
@@ -446,37 +383,31 @@ def exact_line_search(A: object, b: object, x0: object, steps: int) -> np.ndarra
 def quadratic_rate(kappa: float) -> float:
     """Worst-case rate ``mu = ((kappa - 1) / (kappa + 1))^2`` of exact line search.
 
-    On a quadratic whose Hessian has condition number kappa = lambda_max / lambda_min >= 1,
-    each step multiplies L(x_t) - L(x*) by at most mu.
+    On a quadratic whose Hessian has condition number
+    kappa = lambda_max / lambda_min >= 1, each step multiplies L(x_t) - L(x*) by at most
+    mu.
     """
-    kappa = _as_real(kappa, "kappa")
-    if kappa < 1:
-        raise ValueError(f"kappa must be >= 1 (lambda_max / lambda_min), got {kappa}")
+    kappa = checks.number(kappa, "kappa", minimum=1)
     return ((kappa - 1) / (kappa + 1)) ** 2
 
 
-# -- Newton's method -----------------------------------------------------------------------------
+# -- Newton's method -------------------------------------------------------------------
 def newton_step(x: object, g: object, H: object) -> np.ndarray:
-    """One Newton step ``x - H^{-1} g``: jump to the minimum of the local quadratic model
+    """One Newton step ``x - H^{-1} g``: jump to the minimum of the local quadratic
+    model
 
         L(x + d) ~ L(x) + g^T d + 1/2 d^T H d,   minimised at d = -H^{-1} g.
 
-    H (the Hessian at x) must be a non-singular (dim, dim) matrix; we solve H d = g rather
-    than forming H^{-1}, which is cheaper and more accurate.
+    H (the Hessian at x) must be a non-singular (dim, dim) matrix; we solve H d = g
+    rather than forming H^{-1}, which is cheaper and more accurate.
     """
-    x = _as_vector(x, "x")
-    g = _as_vector(g, "g")
+    x = _vector(x, "x")
+    g = _vector(g, "g")
     if g.shape != x.shape:
         raise ValueError(f"g must have the shape of x {x.shape}, got shape {g.shape}")
-    H = np.asarray(H, dtype=np.float64)
-    if H.shape == () and x.size == 1:
-        H = H.reshape(1, 1)
-    if H.shape != (x.size, x.size):
-        raise ValueError(
-            f"H must be a square matrix of shape {(x.size, x.size)}, got shape {H.shape}"
-        )
-    if not np.all(np.isfinite(H)):
-        raise ValueError("H must be finite")
+    H = checks.array(H, "H", finite=True)
+    H = H.reshape(1, 1) if H.ndim == 0 else H  # a 1-D problem may pass a plain number
+    checks.has_shape(H, "H", (x.size, x.size))
     try:
         return x - np.linalg.solve(H, g)
     except np.linalg.LinAlgError:
@@ -487,10 +418,10 @@ def newton(
     grad: GradFn, hess: Callable[[np.ndarray], np.ndarray], x0: object, steps: int
 ) -> np.ndarray:
     """Newton's method from ``x0``: iterates of shape (steps + 1, dim)."""
-    _check_callable(grad, "grad")
-    _check_callable(hess, "hess")
-    x = _as_vector(x0, "x0")
-    steps = _check_steps(steps)
+    grad = checks.function(grad, "grad")
+    hess = checks.function(hess, "hess")
+    x = _vector(x0, "x0")
+    steps = checks.integer(steps, "steps", minimum=0)
     iterates = np.empty((steps + 1, x.size))
     iterates[0] = x
     for t in range(steps):
@@ -499,19 +430,19 @@ def newton(
     return iterates
 
 
-# -- gradient clipping ---------------------------------------------------------------------------
+# -- gradient clipping -----------------------------------------------------------------
 def clip_by_norm(g: object, max_norm: float, eps: float = 0.0) -> np.ndarray:
     """Rescale ``g`` so that its Euclidean norm is at most ``max_norm``:
 
         g' = min(1, max_norm / (||g|| + eps)) * g
 
     The direction is kept; only a too-long step is shortened. ``eps = 1e-6`` reproduces
-    ``torch.nn.utils.clip_grad_norm_`` (which adds it to avoid dividing by zero); with the
-    default ``eps = 0`` a zero gradient is returned unchanged.
+    ``torch.nn.utils.clip_grad_norm_`` (which adds it to avoid dividing by zero); with
+    the default ``eps = 0`` a zero gradient is returned unchanged.
     """
-    g = _as_vector(g, "g")
-    max_norm = _positive(max_norm, "max_norm")
-    eps = _non_negative(eps, "eps")
+    g = _vector(g, "g")
+    max_norm = checks.positive(max_norm, "max_norm")
+    eps = checks.number(eps, "eps", minimum=0)
     norm = np.linalg.norm(g)
     if norm + eps == 0:
         return g

@@ -1,28 +1,55 @@
-"""One neuron: the perceptron, its learning rule, and logistic/softmax regression (chapter 1).
+"""One neuron: the perceptron, its learning rule, and logistic/softmax regression
+(chapter 1).
 
 A neuron with weights ``w`` and bias ``b`` maps an input ``x`` to ``y = f(w . x + b)``.
 
 - With ``f = sign`` it is Rosenblatt's perceptron. Its squared-error loss is flat almost
   everywhere, so gradients are useless; the *perceptron learning rule*
-  ``w <- w + lr d x``, ``b <- b + lr d`` (applied only to a mistake) fixes one at a time.
+  ``w <- w + lr d x``, ``b <- b + lr d`` (applied only to a mistake) fixes one mistake
+  at a time.
 - With ``f = sigmoid`` it is logistic regression, trained by gradient descent on the
   cross-entropy; with K outputs and a softmax it is softmax (multinomial) regression.
 
-Conventions: a data set is ``X`` of shape (N, D) (one example per row) and targets ``d`` of
-shape (N,). Perceptron targets are -1/+1; logistic targets are 0/1; softmax labels are the
-integers 0..K-1. Weight matrices have the shape ``torch.nn.Linear`` uses: (K, D).
+Conventions: a data set is ``X`` of shape (N, D) (one example per row) and targets
+``d`` of shape (N,). Perceptron targets are -1/+1; logistic targets are 0/1; softmax
+labels are the integers 0..K-1. Weight matrices have the shape ``torch.nn.Linear`` uses:
+(K, D).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from dlbook import checks
 from dlbook.activations import log_softmax, sigmoid, sign, softmax, softplus
+
+__all__ = [
+    "LECTURE_X",
+    "LECTURE_D",
+    "XOR_X",
+    "XOR_T",
+    "neuron",
+    "squared_error_loss",
+    "classifies_all",
+    "is_mistake",
+    "perceptron_update",
+    "PerceptronResult",
+    "train_perceptron",
+    "separating_parameters",
+    "binary_cross_entropy_with_logits",
+    "logistic_regression_gradient",
+    "LinearFit",
+    "fit_logistic_regression",
+    "cross_entropy",
+    "one_hot",
+    "softmax_regression_gradient",
+    "fit_softmax_regression",
+    "truth_table",
+]
 
 # The lecture's example: find w1, w2, b so that sign(w1 x1 + w2 x2 + b) reproduces d.
 LECTURE_X = np.array([[1.0, 1.0], [1.0, 2.0], [2.0, 1.0], [2.0, 2.0]])
@@ -33,56 +60,10 @@ XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_T = np.array([0.0, 1.0, 1.0, 0.0])
 
 
-# -- input checking ------------------------------------------------------------------------------
-def _matrix(X, name: str = "X") -> np.ndarray:
-    X = np.asarray(X)
-    if X.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {X.dtype}")
-    if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (N examples, D features), got shape {X.shape}"
-        )
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} must hold at least one example, got shape {X.shape}")
-    return X.astype(np.float64)
-
-
-def _vector(v, name: str, length: int | None = None, what: str = "") -> np.ndarray:
-    v = np.asarray(v)
-    if v.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {v.dtype}")
-    if v.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {v.shape}")
-    if length is not None and v.shape[0] != length:
-        raise ValueError(f"{name} must have length {length}{what}, got shape {v.shape}")
-    return v.astype(np.float64)
-
-
-def _scalar(b, name: str) -> float:
-    if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating)):
-        if isinstance(b, np.ndarray) and b.ndim == 0 and b.dtype.kind in "iuf":
-            return float(b)
-        raise TypeError(f"{name} must be a real number, got {type(b).__name__}")
-    return float(b)
-
-
-def _positive(value, name: str) -> float:
-    value = _scalar(value, name)
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return value
-
-
-def _count(value, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
+# -- checks that only this module needs ------------------------------------------------
 def _signed_targets(d, n: int) -> np.ndarray:
-    d = _vector(d, "d", n, " (one target per row of X)")
+    """n perceptron targets, each -1 or +1 (one per row of X)."""
+    d = checks.array(d, "d", shape=(n,))
     if not np.all(np.isin(d, (-1.0, 1.0))):
         raise ValueError(
             f"d must hold only -1 and +1 (the sign unit's outputs), got {np.unique(d)}"
@@ -91,47 +72,42 @@ def _signed_targets(d, n: int) -> np.ndarray:
 
 
 def _binary_targets(t, n: int) -> np.ndarray:
-    t = _vector(t, "t", n, " (one target per row of X)")
+    """n logistic targets, each a probability in [0, 1] (one per row of X)."""
+    t = checks.array(t, "t", shape=(n,))
     if np.any((t < 0) | (t > 1)):
         raise ValueError(
-            "t must hold probabilities in [0, 1] (usually the labels 0 and 1)"
+            "t must hold probabilities in [0, 1] (usually the labels 0 and 1), "
+            f"got values from {t.min():g} to {t.max():g}"
         )
     return t
 
 
 def _labels(labels, n: int, n_classes: int) -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integers 0..K-1, got dtype {labels.dtype}")
-    if labels.shape != (n,):
-        raise ValueError(
-            f"labels must have shape ({n},) (one per row), got shape {labels.shape}"
-        )
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"labels must lie in 0..{n_classes - 1}, got values from {labels.min()} to {labels.max()}"
-        )
-    return labels.astype(np.int64)
+    """n class labels in 0..n_classes-1 (one per row of X)."""
+    labels = checks.labels(labels, "labels", n_classes)
+    return checks.has_shape(labels, "labels", (n,))
 
 
-# -- the perceptron ------------------------------------------------------------------------------
+# -- the perceptron --------------------------------------------------------------------
 def neuron(X, w, b, f: Callable = sign) -> np.ndarray:
     """Outputs y = f(X w + b) of one neuron for every row of X; shape (N,)."""
-    X = _matrix(X)
-    w = _vector(w, "w", X.shape[1], f" (one weight per column of X, shape {X.shape})")
-    return np.asarray(f(X @ w + _scalar(b, "b")), dtype=np.float64)
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
+    w = checks.array(w, "w", shape=(X.shape[1],))  # one weight per column of X
+    b = checks.number(b, "b")
+    f = checks.function(f, "f")
+    return np.asarray(f(X @ w + b), dtype=np.float64)
 
 
 def squared_error_loss(X, d, w, b, f: Callable = sign) -> float:
-    """L = sum_i (d_i - y_i)^2, the lecture's loss. With f = sign each wrong row costs 4."""
-    X = _matrix(X)
-    d = _vector(d, "d", X.shape[0], " (one target per row of X)")
+    """L = sum_i (d_i - y_i)^2, the lecture's loss: with f = sign, 4 per wrong row."""
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
+    d = checks.array(d, "d", shape=(X.shape[0],))  # one target per row of X
     return float(np.sum((d - neuron(X, w, b, f)) ** 2))
 
 
 def classifies_all(X, d, w, b) -> bool:
     """True when sign(X w + b) equals the -1/+1 targets d on every row."""
-    X = _matrix(X)
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
     d = _signed_targets(d, X.shape[0])
     return bool(np.all(neuron(X, w, b) == d))
 
@@ -139,32 +115,36 @@ def classifies_all(X, d, w, b) -> bool:
 def is_mistake(x, d: float, w, b: float) -> bool:
     """True when the example is not strictly on its correct side: d (w . x + b) <= 0.
 
-    A point exactly on the boundary (z = 0) counts as a mistake, so the rule keeps going until
-    every example has a positive margin, not merely sign(0) = +1 luck.
+    A point exactly on the boundary (z = 0) counts as a mistake, so the rule keeps going
+    until every example has a positive margin, not merely sign(0) = +1 luck.
     """
-    return bool(
-        _scalar(d, "d") * (float(_vector(x, "x") @ _vector(w, "w")) + _scalar(b, "b"))
-        <= 0
-    )
+    x = checks.array(x, "x", shape=("D",))
+    d = checks.number(d, "d")
+    w = checks.array(w, "w", shape=x.shape)  # one weight per entry of x
+    b = checks.number(b, "b")
+    return bool(d * (float(x @ w) + b) <= 0)
 
 
 def perceptron_update(
     x, d: float, w, b: float, lr: float = 1.0
 ) -> tuple[np.ndarray, float]:
-    """One step of the perceptron rule on one example (x, d) with d = -1 or +1; returns (w, b).
+    """One step of the perceptron rule on one example (x, d) with d = -1 or +1;
+    returns (w, b).
 
-        if d (w . x + b) <= 0:   w <- w + lr d x,   b <- b + lr d;   otherwise nothing changes.
+        if d (w . x + b) <= 0:   w <- w + lr d x,   b <- b + lr d
+        otherwise nothing changes.
 
-    For a wrong prediction y = -d this is the lecture's w <- w + (lr/2) (d - y) x. The step
-    raises the score d (w . x + b) of this example by lr (|x|^2 + 1) > 0: towards correct.
+    For a wrong prediction y = -d this is the lecture's w <- w + (lr/2) (d - y) x. The
+    step raises the score d (w . x + b) of this example by lr (|x|^2 + 1) > 0: towards
+    correct.
     """
-    x = _vector(x, "x")
-    w = _vector(w, "w", x.shape[0], f" (the length of x, {x.shape[0]})")
-    d = _scalar(d, "d")
+    x = checks.array(x, "x", shape=("D",))
+    d = checks.number(d, "d")
     if d not in (-1.0, 1.0):
-        raise ValueError(f"d must be -1 or +1, got {d}")
-    b = _scalar(b, "b")
-    lr = _positive(lr, "lr")
+        raise ValueError(f"d must be -1 or +1, got {d:g}")
+    w = checks.array(w, "w", shape=x.shape)  # one weight per entry of x
+    b = checks.number(b, "b")
+    lr = checks.positive(lr, "lr")
     if is_mistake(x, d, w, b):
         return w + lr * d * x, b + lr * d
     return w.copy(), b
@@ -175,8 +155,10 @@ class PerceptronResult:
     """What ``train_perceptron`` returns.
 
     w, b:       the final parameters;
-    converged:  True if the last epoch made no mistake (then every row is classified right);
-    epochs:     passes over the data that were made (the last one is the mistake-free one);
+    converged:  True if the last epoch made no mistake (then every row is classified
+                right);
+    epochs:     passes over the data that were made (the last one is the mistake-free
+                one);
     updates:    how many mistakes were corrected in all;
     trace:      (epoch, row, w, b) after every update, for plotting the path.
     """
@@ -198,24 +180,20 @@ def train_perceptron(
     max_epochs: int = 100,
     order: Sequence[int] | None = None,
 ) -> PerceptronResult:
-    """Cycle through the rows (in ``order``, default 0..N-1), applying the perceptron rule,
-    until an epoch makes no mistake or ``max_epochs`` passes are done.
+    """Cycle through the rows (in ``order``, default 0..N-1), applying the perceptron
+    rule, until an epoch makes no mistake or ``max_epochs`` passes are done.
 
-    If the data are linearly separable the rule stops after finitely many updates (Novikoff:
-    at most (R / gamma)^2 with R the largest |(x, 1)| and gamma the margin); if they are not,
-    as for XOR, it never stops and ``converged`` is False.
+    If the data are linearly separable the rule stops after finitely many updates
+    (Novikoff: at most (R / gamma)^2 with R the largest |(x, 1)| and gamma the margin);
+    if they are not, as for XOR, it never stops and ``converged`` is False.
     """
-    X = _matrix(X)
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
     n, dim = X.shape
     d = _signed_targets(d, n)
-    w = (
-        np.zeros(dim)
-        if w0 is None
-        else _vector(w0, "w0", dim, " (one weight per column of X)")
-    )
-    b = _scalar(b0, "b0")
-    lr = _positive(lr, "lr")
-    max_epochs = _count(max_epochs, "max_epochs", 1)
+    w = np.zeros(dim) if w0 is None else checks.array(w0, "w0", shape=(dim,))
+    b = checks.number(b0, "b0")
+    lr = checks.positive(lr, "lr")
+    max_epochs = checks.integer(max_epochs, "max_epochs", minimum=1)
     order = list(range(n)) if order is None else [int(i) for i in order]
     if sorted(order) != list(range(n)):
         raise ValueError(f"order must be a permutation of 0..{n - 1}, got {order}")
@@ -233,18 +211,18 @@ def train_perceptron(
 
 
 def separating_parameters(X, d, values: Sequence[float]) -> np.ndarray:
-    """Exhaustive search: every (w_1, ..., w_D, b) with each entry taken from ``values`` for
-    which sign(X w + b) = d on all rows. Returns an array of shape (M, D + 1), M >= 0.
+    """Exhaustive search: every (w_1, ..., w_D, b) with each entry taken from ``values``
+    for which sign(X w + b) = d on all rows. Returns an array of shape (M, D + 1),
+    M >= 0.
 
-    An empty result on a fine grid is evidence (not proof) that no line separates the data;
-    the proof for XOR is the contradiction between its four inequalities (chapter 1).
+    An empty result on a fine grid is evidence (not proof) that no line separates the
+    data; the proof for XOR is the contradiction between its four inequalities
+    (chapter 1).
     """
-    X = _matrix(X)
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
     n, dim = X.shape
     d = _signed_targets(d, n)
-    values = _vector(values, "values")
-    if values.size == 0:
-        raise ValueError("values must hold at least one candidate value")
+    values = checks.array(values, "values", shape=("M",), nonempty=True)
     n_candidates = values.size ** (dim + 1)
     if n_candidates > 5_000_000:
         raise ValueError(
@@ -258,14 +236,15 @@ def separating_parameters(X, d, values: Sequence[float]) -> np.ndarray:
     return params[ok]
 
 
-# -- logistic regression: one sigmoid neuron ---------------------------------------------------
+# -- logistic regression: one sigmoid neuron -------------------------------------------
 def binary_cross_entropy_with_logits(z, t) -> float:
-    """Mean of -[t log sigma(z) + (1 - t) log(1 - sigma(z))] over the examples.
+    """Mean of -[t log sigma(z) + (1 - t) log(1 - sigma(z))] over the examples, as
+    ``torch.nn.functional.binary_cross_entropy_with_logits``.
 
     Using log sigma(z) = -softplus(-z) and log(1 - sigma(z)) = -softplus(z), the loss is
     softplus(z) - t z, which never takes the log of 0 however large |z| is.
     """
-    z = _vector(z, "z")
+    z = checks.array(z, "z", shape=("N",))
     t = _binary_targets(t, z.shape[0])
     return float(np.mean(np.asarray(softplus(z)) - t * z))
 
@@ -273,7 +252,7 @@ def binary_cross_entropy_with_logits(z, t) -> float:
 def logistic_regression_gradient(X, t, w, b) -> tuple[np.ndarray, float]:
     """Gradient of the mean cross-entropy: dL/dz_i = (sigma(z_i) - t_i) / N, so
     dL/dw = X^T (p - t) / N and dL/db = mean(p - t)."""
-    X = _matrix(X)
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
     t = _binary_targets(t, X.shape[0])
     p = neuron(X, w, b, sigmoid)
     residual = (p - t) / X.shape[0]
@@ -282,7 +261,8 @@ def logistic_regression_gradient(X, t, w, b) -> tuple[np.ndarray, float]:
 
 @dataclass
 class LinearFit:
-    """Parameters after gradient descent and the loss before each step (and after the last)."""
+    """Parameters after gradient descent and the loss before each step (and after the
+    last)."""
 
     w: np.ndarray
     b: np.ndarray | float
@@ -292,18 +272,15 @@ class LinearFit:
 def fit_logistic_regression(
     X, t, lr: float = 0.1, steps: int = 1000, w0=None, b0: float = 0.0
 ) -> LinearFit:
-    """Full-batch gradient descent on the mean binary cross-entropy. Returns w (D,), b, and
-    the losses (steps + 1,)."""
-    X = _matrix(X)
+    """Full-batch gradient descent on the mean binary cross-entropy. Returns w (D,), b,
+    and the losses (steps + 1,)."""
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
     t = _binary_targets(t, X.shape[0])
-    lr = _positive(lr, "lr")
-    steps = _count(steps, "steps")
-    w = (
-        np.zeros(X.shape[1])
-        if w0 is None
-        else _vector(w0, "w0", X.shape[1], " (one weight per column of X)")
-    )
-    b = _scalar(b0, "b0")
+    lr = checks.positive(lr, "lr")
+    steps = checks.integer(steps, "steps", minimum=0)
+    dim = X.shape[1]
+    w = np.zeros(dim) if w0 is None else checks.array(w0, "w0", shape=(dim,))
+    b = checks.number(b0, "b0")
     losses = []
     for _ in range(steps):
         losses.append(binary_cross_entropy_with_logits(X @ w + b, t))
@@ -313,34 +290,31 @@ def fit_logistic_regression(
     return LinearFit(w, b, np.array(losses))
 
 
-# -- softmax regression: K neurons and a softmax -------------------------------------------------
+# -- softmax regression: K neurons and a softmax ---------------------------------------
 def cross_entropy(logits, labels) -> float:
-    """Mean over rows of -log softmax(logits)[label], as ``torch.nn.functional.cross_entropy``."""
-    logits = _matrix(logits, "logits")
+    """Mean over rows of -log softmax(logits)[label], as
+    ``torch.nn.functional.cross_entropy``."""
+    logits = checks.array(logits, "logits", shape=("N", "K"), nonempty=True)
     labels = _labels(labels, logits.shape[0], logits.shape[1])
     logp = log_softmax(logits, axis=1)
     return float(-np.mean(logp[np.arange(logits.shape[0]), labels]))
 
 
 def one_hot(labels, n_classes: int) -> np.ndarray:
-    """Rows of the K x K identity picked by the labels: shape (N, K)."""
-    n_classes = _count(n_classes, "n_classes", 1)
-    labels = np.asarray(labels)
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
-    return np.eye(n_classes)[_labels(labels, labels.shape[0], n_classes)]
+    """Rows of the K x K identity picked by the labels: shape (N, K), as
+    ``torch.nn.functional.one_hot``."""
+    n_classes = checks.integer(n_classes, "n_classes", minimum=1)
+    labels = checks.labels(labels, "labels", n_classes)
+    return np.eye(n_classes)[labels]
 
 
 def softmax_regression_gradient(X, labels, W, b) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient of the mean cross-entropy of softmax(X W^T + b): with P the probabilities and
-    Y the one-hot labels, dL/dZ = (P - Y) / N, so dL/dW = (P - Y)^T X / N, dL/db = mean(P - Y)."""
-    X = _matrix(X)
-    W = _matrix(W, "W")
-    if W.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"W must have shape (K, {X.shape[1]}) to match X of shape {X.shape}, got {W.shape}"
-        )
-    b = _vector(b, "b", W.shape[0], " (one bias per row of W)")
+    """Gradient of the mean cross-entropy of softmax(X W^T + b): with P the
+    probabilities and Y the one-hot labels, dL/dZ = (P - Y) / N, so
+    dL/dW = (P - Y)^T X / N and dL/db = mean(P - Y)."""
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
+    W = checks.array(W, "W", shape=("K", X.shape[1]), nonempty=True)  # (K, D) as X
+    b = checks.array(b, "b", shape=(W.shape[0],))  # one bias per row of W
     labels = _labels(labels, X.shape[0], W.shape[0])
     residual = (softmax(X @ W.T + b, axis=1) - one_hot(labels, W.shape[0])) / X.shape[0]
     return residual.T @ X, residual.sum(axis=0)
@@ -349,23 +323,17 @@ def softmax_regression_gradient(X, labels, W, b) -> tuple[np.ndarray, np.ndarray
 def fit_softmax_regression(
     X, labels, n_classes: int, lr: float = 0.1, steps: int = 1000, W0=None, b0=None
 ) -> LinearFit:
-    """Full-batch gradient descent on the mean cross-entropy of a K-class linear classifier.
-    Returns W (K, D), b (K,) and the losses (steps + 1,)."""
-    X = _matrix(X)
-    n_classes = _count(n_classes, "n_classes", 2)
+    """Full-batch gradient descent on the mean cross-entropy of a K-class linear
+    classifier. Returns W (K, D), b (K,) and the losses (steps + 1,)."""
+    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
+    n_classes = checks.integer(n_classes, "n_classes", minimum=2)
     labels = _labels(labels, X.shape[0], n_classes)
-    lr = _positive(lr, "lr")
-    steps = _count(steps, "steps")
-    W = np.zeros((n_classes, X.shape[1])) if W0 is None else _matrix(W0, "W0")
-    if W.shape != (n_classes, X.shape[1]):
-        raise ValueError(
-            f"W0 must have shape ({n_classes}, {X.shape[1]}), got {W.shape}"
-        )
-    b = (
-        np.zeros(n_classes)
-        if b0 is None
-        else _vector(b0, "b0", n_classes, " (one bias per class)")
-    )
+    lr = checks.positive(lr, "lr")
+    steps = checks.integer(steps, "steps", minimum=0)
+    shape = (n_classes, X.shape[1])
+    W = np.zeros(shape) if W0 is None else checks.array(W0, "W0", shape=shape)
+    K = n_classes
+    b = np.zeros(K) if b0 is None else checks.array(b0, "b0", shape=(K,))
     losses = []
     for _ in range(steps):
         losses.append(cross_entropy(X @ W.T + b, labels))
@@ -375,13 +343,13 @@ def fit_softmax_regression(
     return LinearFit(W, b, np.array(losses))
 
 
-# -- XOR with threshold units --------------------------------------------------------------------
+# -- XOR with threshold units ----------------------------------------------------------
 def truth_table(
     function: Callable[[float, float], float],
 ) -> list[tuple[int, int, int]]:
-    """(x1, x2, function(x1, x2)) for the four 0/1 inputs, in the order 00, 01, 10, 11."""
-    if not callable(function):
-        raise TypeError(f"function must be callable, got {type(function).__name__}")
+    """(x1, x2, function(x1, x2)) for the four 0/1 inputs, in the order 00, 01, 10,
+    11."""
+    function = checks.function(function, "function")
     return [
         (x1, x2, int(function(x1, x2)))
         for x1, x2 in itertools.product((0, 1), repeat=2)

@@ -1,15 +1,16 @@
-"""A tiny multilayer perceptron built from scalar :class:`~dlbook.autograd.Value` objects.
+"""A tiny multilayer perceptron built from scalar :class:`~dlbook.autograd.Value`
+objects.
 
-Everything here is deliberately scalar and slow: each weight is one ``Value``, each neuron
-computes ``f(w . x + b)`` and ``loss.backward()`` walks the whole graph in pure Python. The
-point is that nothing is hidden: a network is a list of layers, a layer a list of neurons, a
-neuron a list of weights and a bias.
+Everything here is deliberately scalar and slow: each weight is one ``Value``, each
+neuron computes ``f(w . x + b)`` and ``loss.backward()`` walks the whole graph in pure
+Python. The point is that nothing is hidden: a network is a list of layers, a layer a
+list of neurons, a neuron a list of weights and a bias.
 
     model = MLP(2, [8, 1], activation="tanh", seed=0)
     losses = train(model, X, y, steps=100, lr=0.5)
 
-Data helpers: :func:`xor_data` (the four XOR points) and :func:`make_moons` (two interleaved
-half circles, generated with NumPy so nothing is downloaded).
+Data helpers: :func:`xor_data` (the four XOR points) and :func:`make_moons` (two
+interleaved half circles, generated with NumPy so nothing is downloaded).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dlbook import checks
 from dlbook.autograd import Value
 
 __all__ = [
@@ -36,23 +38,11 @@ __all__ = [
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
 
-def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-    return activation
-
-
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
-
-
 class Neuron:
     """y = f(w . x + b) with n_in weights and one bias, all Values.
 
-    Weights start as N(0, 1/n_in) samples (variance 1/n_in keeps w . x of order one when the
-    inputs are), the bias at 0.
+    Weights start as N(0, 1/n_in) samples (variance 1/n_in keeps w . x of order one when
+    the inputs are), the bias at 0.
     """
 
     def __init__(
@@ -61,8 +51,8 @@ class Neuron:
         activation: str = "tanh",
         rng: np.random.Generator | None = None,
     ) -> None:
-        n_in = _check_positive_int(n_in, "n_in")
-        self.activation = _check_activation(activation)
+        n_in = checks.integer(n_in, "n_in", minimum=1)
+        self.activation = checks.one_of(activation, "activation", ACTIVATIONS)
         rng = rng if rng is not None else np.random.default_rng(0)
         scale = 1.0 / math.sqrt(n_in)
         self.w = [Value(float(rng.normal(0.0, scale))) for _ in range(n_in)]
@@ -73,9 +63,10 @@ class Neuron:
             raise ValueError(
                 f"x must have {len(self.w)} entries (the neuron's n_in), got {len(x)}"
             )
-        # The weighted sum as ONE graph node with many parents. Its local derivatives are
-        # dz/dw_i = x_i, dz/dx_i = w_i (only when x_i is a Value) and dz/db = 1. Building it
-        # from 2 n_in separate * and + nodes gives the same gradients, about 3x more slowly.
+        # The weighted sum as ONE graph node with many parents. Its local derivatives
+        # are dz/dw_i = x_i, dz/dx_i = w_i (only when x_i is a Value) and dz/db = 1.
+        # Building it from 2 n_in separate * and + nodes gives the same gradients,
+        # about 3x more slowly.
         xs = [xi.data if isinstance(xi, Value) else float(xi) for xi in x]
         z_data = self.b.data + sum(wi.data * xv for wi, xv in zip(self.w, xs))
         parents: list[Value] = [*self.w, self.b]
@@ -103,7 +94,7 @@ class Layer:
         activation: str = "tanh",
         rng: np.random.Generator | None = None,
     ) -> None:
-        n_out = _check_positive_int(n_out, "n_out")
+        n_out = checks.integer(n_out, "n_out", minimum=1)
         rng = rng if rng is not None else np.random.default_rng(0)
         self.neurons = [Neuron(n_in, activation, rng) for _ in range(n_out)]
 
@@ -117,8 +108,9 @@ class Layer:
 class MLP:
     """Stacked layers: hidden layers use ``activation``, the last layer is linear.
 
-    MLP(2, [8, 1]) maps 2 inputs through 8 hidden units to 1 output. Calling the model on one
-    input vector returns a Value when the last layer has one unit, else a list of Values.
+    MLP(2, [8, 1]) maps 2 inputs through 8 hidden units to 1 output. Calling the model
+    on one input vector returns a Value when the last layer has one unit, else a list of
+    Values.
     """
 
     def __init__(
@@ -128,20 +120,17 @@ class MLP:
         activation: str = "tanh",
         seed: int = 0,
     ) -> None:
-        n_in = _check_positive_int(n_in, "n_in")
-        if (
-            isinstance(layer_sizes, (str, bytes))
-            or not isinstance(layer_sizes, Sequence)
-            or not layer_sizes
-        ):
-            raise ValueError(
-                f"layer_sizes must be a non-empty list of positive ints, got {layer_sizes!r}"
-            )
-        sizes = [n_in] + [
-            _check_positive_int(s, "each entry of layer_sizes") for s in layer_sizes
-        ]
+        n_in = checks.integer(n_in, "n_in", minimum=1)
+        shown = checks.describe(layer_sizes)
+        is_text = isinstance(layer_sizes, (str, bytes))
+        if is_text or not isinstance(layer_sizes, Sequence):
+            raise TypeError(f"layer_sizes must be a list of ints, got {shown}")
+        if not layer_sizes:
+            raise ValueError(f"layer_sizes must not be empty, got {shown}")
+        sizes = [checks.integer(s, "each layer size", minimum=1) for s in layer_sizes]
+        sizes = [n_in, *sizes]
+        activation = checks.one_of(activation, "activation", ACTIVATIONS)
         rng = np.random.default_rng(seed)
-        _check_activation(activation)
         self.layers = [
             Layer(
                 sizes[i],
@@ -168,31 +157,25 @@ class MLP:
 
 
 def logistic_loss(score: Value, label: int) -> Value:
-    """Binary cross-entropy of a raw score: log(1 + exp(-s score)), s = +1 for label 1, -1 for 0.
+    """Binary cross-entropy of a raw score: log(1 + exp(-s score)), s = +1 for label 1,
+    -1 for label 0 (``torch.nn.functional.binary_cross_entropy_with_logits``).
 
     This equals -log sigma(score) for label 1 and -log(1 - sigma(score)) for label 0.
     """
-    if not isinstance(score, Value):
-        raise TypeError(f"score must be a Value, got {type(score).__name__}")
-    if label not in (0, 1) or isinstance(label, bool):
-        raise ValueError(f"label must be 0 or 1, got {label!r}")
+    score = checks.instance(score, "score", Value)
+    label = checks.number(label, "label")
+    if label not in (0.0, 1.0):
+        raise ValueError(f"label must be 0 or 1, got {label:g}")
     sign = 1.0 if label == 1 else -1.0
     return (1.0 + (-sign * score).exp()).log()
 
 
-def _check_data(
-    X: np.ndarray, y: np.ndarray, n_in: int
-) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != n_in:
-        raise ValueError(f"X must have shape (N, {n_in}), got shape {X.shape}")
-    if y.shape != (X.shape[0],):
-        raise ValueError(
-            f"y must have shape ({X.shape[0]},) to match X, got shape {y.shape}"
-        )
+def _check_data(X, y, n_in: int) -> tuple[np.ndarray, np.ndarray]:
+    """A data set for a model with n_in inputs: X (N, n_in), y (N,) of 0/1 labels."""
+    X = checks.array(X, "X", shape=("N", n_in))
+    y = checks.array(y, "y", shape=(X.shape[0],), dtype=None)  # one label per row of X
     if not np.isin(y, (0, 1)).all():
-        raise ValueError("y must hold 0/1 labels only")
+        raise ValueError(f"y must hold 0/1 labels only, got {np.unique(y)}")
     return X, y.astype(int)
 
 
@@ -204,15 +187,17 @@ def train(
     lr: float = 0.5,
     weight_decay: float = 0.0,
 ) -> list[float]:
-    """Full-batch gradient descent on the mean logistic loss; returns the loss before each step.
+    """Full-batch gradient descent on the mean logistic loss; returns the loss before
+    each step.
 
     Each step: forward every example, average the losses (plus weight_decay * sum w^2),
     zero the gradients, backward, then p <- p - lr * dL/dp for every parameter.
     """
+    model = checks.instance(model, "model", MLP)
     X, y = _check_data(X, y, model.n_in)
-    steps = _check_positive_int(steps, "steps")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    steps = checks.integer(steps, "steps", minimum=1)
+    lr = checks.positive(lr, "lr")
+    weight_decay = checks.number(weight_decay, "weight_decay")
     params = model.parameters()
     history = []
     for _ in range(steps):
@@ -230,14 +215,14 @@ def train(
 
 def predict(model: MLP, X: np.ndarray) -> np.ndarray:
     """Predicted labels (1 where the score is positive) for each row of X."""
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != model.n_in:
-        raise ValueError(f"X must have shape (N, {model.n_in}), got shape {X.shape}")
+    model = checks.instance(model, "model", MLP)
+    X = checks.array(X, "X", shape=("N", model.n_in))
     return np.array([int(model(list(x)).data > 0.0) for x in X])
 
 
 def accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
     """Fraction of rows of X whose predicted label equals y."""
+    model = checks.instance(model, "model", MLP)
     X, y = _check_data(X, y, model.n_in)
     return float(np.mean(predict(model, X) == y))
 
@@ -251,16 +236,15 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 def make_moons(
     n: int = 100, noise: float = 0.1, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved half circles in 2-D, n points in all (label 0: upper, 1: lower).
+    """Two interleaved half circles in 2-D, n points in all (label 0: upper, 1: lower),
+    like ``sklearn.datasets.make_moons``.
 
-    Upper moon: (cos t, sin t); lower moon: (1 - cos t, 0.5 - sin t), t uniform on [0, pi],
-    then Gaussian noise of standard deviation ``noise`` on both coordinates. Rows are shuffled.
+    Upper moon: (cos t, sin t); lower moon: (1 - cos t, 0.5 - sin t), t uniform on
+    [0, pi], then Gaussian noise of standard deviation ``noise`` on both coordinates.
+    Rows are shuffled.
     """
-    n = _check_positive_int(n, "n")
-    if n < 2:
-        raise ValueError(f"n must be at least 2 (one point per moon), got {n}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be non-negative, got {noise!r}")
+    n = checks.integer(n, "n", minimum=2)  # at least one point per moon
+    noise = checks.number(noise, "noise", minimum=0)
     rng = np.random.default_rng(seed)
     n_upper = n // 2
     n_lower = n - n_upper

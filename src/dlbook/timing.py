@@ -2,10 +2,12 @@
 
     best_of(fn, repeats=5, warmup=1) -> (seconds, result)
 
-It calls ``fn()`` ``warmup`` times untimed (first calls pay one-off costs: allocation, kernel
-selection), then ``repeats`` times on the clock, and returns the shortest wall-clock time with
-the result of that fastest call. The minimum is the measurement least disturbed by the rest of
-the machine: every slower run was slowed by something other than ``fn``.
+It calls ``fn()`` ``warmup`` times untimed (first calls pay one-off costs: allocation,
+kernel selection), then ``repeats`` times on the clock (``time.perf_counter``), and
+returns the shortest wall-clock time with the result of that fastest call. The minimum
+is the measurement least disturbed by the rest of the machine: every slower run was
+slowed by something other than ``fn`` (``timeit`` recommends the minimum for the same
+reason).
 
 Timings depend on the machine, so a notebook cell that prints one is tagged
 ``nbval-ignore-output``.
@@ -17,19 +19,19 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from dlbook import checks
+
 __all__ = ["best_of"]
 
 T = TypeVar("T")
 
 
 def best_of(fn: Callable[[], T], repeats: int = 5, warmup: int = 1) -> tuple[float, T]:
-    """Shortest time in seconds of ``repeats`` calls of ``fn()``, and that call's result."""
-    if not callable(fn):
-        raise TypeError(f"fn must be a function of no arguments, got {type(fn).__name__}")
-    if not isinstance(repeats, int) or isinstance(repeats, bool) or repeats < 1:
-        raise ValueError(f"repeats must be an int >= 1, got {repeats!r}")
-    if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    """Shortest time in seconds of ``repeats`` calls of ``fn()``, and that call's
+    result."""
+    fn = checks.function(fn, "fn")
+    repeats = checks.integer(repeats, "repeats", minimum=1)
+    warmup = checks.integer(warmup, "warmup", minimum=0)
     for _ in range(warmup):
         fn()
     best_seconds, best_result = float("inf"), None

@@ -3,13 +3,15 @@
     train(model, x, y, epochs=..., batch_size=64, lr=1e-3, seed=0, decay=True,
           device="cpu", threads=None) -> mean training loss of each epoch
     predict(model, x, batch_size=512, device="cpu") -> predicted class of each example
-    confusion_matrix(y_true, y_pred, n_classes) -> C with C[i, j] = #(true i, predicted j)
+    confusion_matrix(y_true, y_pred, n_classes) -> C, C[i, j] = #(true i, predicted j)
 
-The loop is Adam (torch.optim.Adam) on the cross-entropy loss (torch.nn.functional.
-cross_entropy), over mini-batches in an order drawn from a generator seeded with ``seed``.
-With ``decay`` the learning rate falls from ``lr`` to 0 along a half cosine over all the steps
-(torch.optim.lr_scheduler.CosineAnnealingLR): large steps early to learn fast, small steps late
-so the last updates do not undo progress.
+The loop is Adam (torch.optim.Adam) on the cross-entropy loss
+(torch.nn.functional.cross_entropy), over mini-batches in an order drawn from a
+generator seeded with ``seed``. With ``decay`` the learning rate falls from ``lr`` to 0
+along a half cosine over all the steps (torch.optim.lr_scheduler.CosineAnnealingLR):
+large steps early to learn fast, small steps late so the last updates do not undo
+progress.
+``confusion_matrix`` counts what ``sklearn.metrics.confusion_matrix`` counts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from dlbook import checks
 
 __all__ = ["train", "predict", "confusion_matrix"]
 
@@ -43,13 +47,23 @@ def train(
     threads that wait for each other can make training many times slower.
     Returns the mean training loss of each epoch.
     """
+    model = checks.instance(model, "model", nn.Module)
+    x = checks.instance(x, "x", torch.Tensor)
+    y = checks.instance(y, "y", torch.Tensor)
     if len(x) != len(y):
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-    for name, value in [("epochs", epochs), ("batch_size", batch_size)]:
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if threads is not None and (not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+        raise ValueError(
+            f"x and y must have the same length, got {len(x)} and {len(y)}"
+        )
+    if len(x) == 0:
+        raise ValueError(
+            f"x must hold at least one example, got shape {tuple(x.shape)}"
+        )
+    epochs = checks.integer(epochs, "epochs", minimum=1)
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+    lr = checks.positive(lr, "lr")
+    seed = checks.integer(seed, "seed")
+    if threads is not None:
+        threads = checks.integer(threads, "threads", minimum=1)
     previous_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -64,9 +78,9 @@ def _train(model, x, y, epochs, batch_size, lr, seed, decay, device) -> list[flo
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * -(-len(x) // batch_size)  # ceil(N / batch_size) steps per epoch
-    scheduler = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps) if decay else None
-    )
+    scheduler = None
+    if decay:
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps)
     losses = []
     model.train()
     for _ in range(epochs):
@@ -94,35 +108,27 @@ def predict(
     batch_size: int = 512,
     device: str | torch.device = "cpu",
 ) -> torch.Tensor:
-    """Predicted class of every example of x (evaluation mode, no gradients), on the CPU."""
+    """Predicted class of every example of x (evaluation mode, no gradients), as a
+    tensor (N,) on the CPU."""
+    model = checks.instance(model, "model", nn.Module)
+    x = checks.instance(x, "x", torch.Tensor)
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     model.to(device).eval()
-    scores = [model(x[i : i + batch_size].to(device)) for i in range(0, len(x), batch_size)]
-    return torch.cat([s.argmax(dim=1).cpu() for s in scores])  # (N,)
+    batches = [x[i : i + batch_size].to(device) for i in range(0, len(x), batch_size)]
+    return torch.cat([model(b).argmax(dim=1).cpu() for b in batches])  # (N,)
 
 
 def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
-    """Counts C[i, j] of examples of class i predicted as class j; labels in 0..n_classes-1."""
-    if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 1:
-        raise ValueError(f"n_classes must be an int >= 1, got {n_classes!r}")
-    labels = {}
-    for name, value in [("y_true", y_true), ("y_pred", y_pred)]:
-        array = np.asarray(value)
-        if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(
-                f"{name} must be a 1-D array of integer labels, "
-                f"got shape {array.shape} and dtype {array.dtype}"
-            )
-        outside = array[(array < 0) | (array >= n_classes)]
-        if outside.size:
-            raise ValueError(
-                f"{name} must hold labels in 0..{n_classes - 1}, got {outside[0]}"
-            )
-        labels[name] = array
-    if labels["y_true"].shape != labels["y_pred"].shape:
+    """Counts C[i, j] of examples of class i predicted as class j, shape
+    (n_classes, n_classes); labels in 0..n_classes-1 (arrays, lists or tensors)."""
+    n_classes = checks.integer(n_classes, "n_classes", minimum=1)
+    y_true = checks.labels(y_true, "y_true", n_classes)
+    y_pred = checks.labels(y_pred, "y_pred", n_classes)
+    if len(y_true) != len(y_pred):
         raise ValueError(
             "y_true and y_pred must have the same length, "
-            f"got {len(labels['y_true'])} and {len(labels['y_pred'])}"
+            f"got {len(y_true)} and {len(y_pred)}"
         )
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(counts, (labels["y_true"], labels["y_pred"]), 1)
+    np.add.at(counts, (y_true, y_pred), 1)  # one count per (true, predicted) pair
     return counts

@@ -1,0 +1,92 @@
+"""Tests for dlbook.data.digits_to_lenet_input: shapes, the black border, the value
+range, the dtype option, the interior against torch's own interpolation, and bad
+input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import load_digits
+
+from dlbook.data import digits_to_lenet_input
+
+
+def random_digits(seed: int, n: int) -> np.ndarray:
+    """n random 8x8 "digits" with integer grey levels 0..16, as scikit-learn has
+    them."""
+    return np.random.default_rng(seed).integers(0, 17, size=(n, 8, 8)).astype(float)
+
+
+@pytest.mark.parametrize("seed, n", [(0, 1), (1, 5), (2, 17)])
+def test_shape_border_and_range(seed, n):
+    x = digits_to_lenet_input(random_digits(seed, n))
+    assert isinstance(x, torch.Tensor)
+    assert x.shape == (n, 1, 28, 28) and x.dtype == torch.float32
+    # a 2-pixel black (zero) frame on every side
+    assert torch.all(x[..., :2, :] == 0) and torch.all(x[..., -2:, :] == 0)
+    assert torch.all(x[..., :, :2] == 0) and torch.all(x[..., :, -2:] == 0)
+    assert x.min() >= 0 and x.max() <= 1
+
+
+def test_flat_and_square_images_give_the_same_tensor():
+    images = random_digits(3, 6)
+    square = digits_to_lenet_input(images)  # (N, 8, 8)
+    flat = digits_to_lenet_input(images.reshape(6, 64))  # (N, 64)
+    assert torch.equal(square, flat)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_interior_is_torchs_bilinear_interpolation(seed):
+    images = random_digits(10 + seed, 4)
+    x = digits_to_lenet_input(images, dtype=torch.float64)
+    # written out here: grey levels 0..16 -> [0, 1], one channel, bilinear 8x8 -> 24x24
+    scaled = torch.tensor(images / 16.0, dtype=torch.float64).reshape(4, 1, 8, 8)
+    expected = F.interpolate(
+        scaled, size=(24, 24), mode="bilinear", align_corners=False
+    )
+    assert torch.equal(x[:, :, 2:26, 2:26], expected)
+
+
+def test_worked_example_of_a_constant_digit():
+    # Bilinear interpolation of a constant image is that constant: grey level 8 -> 0.5.
+    x = digits_to_lenet_input(np.full((1, 8, 8), 8.0))
+    assert torch.all(x[0, 0, 2:26, 2:26] == 0.5)
+    assert x.sum().item() == pytest.approx(0.5 * 24 * 24)
+
+
+def test_float64_option_and_real_digits():
+    digits = load_digits()
+    x32 = digits_to_lenet_input(digits.images[:10])
+    x64 = digits_to_lenet_input(digits.data[:10], dtype=torch.float64)
+    assert x64.dtype == torch.float64 and x64.shape == (10, 1, 28, 28)
+    torch.testing.assert_close(x32.double(), x64, rtol=1e-6, atol=1e-6)
+    assert 0 < x64.max() <= 1
+
+
+def test_empty_batch():
+    assert digits_to_lenet_input(np.zeros((0, 64))).shape == (0, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "images, kwargs, error, message",
+    [
+        (np.zeros((2, 7, 7)), {}, ValueError, r"images must have shape \(N, 8, 8\)"),
+        (np.zeros((2, 63)), {}, ValueError, r"or \(N, 64\), got \(2, 63\)"),
+        (np.zeros(64), {}, ValueError, r"images must have shape .*, got \(64,\)"),
+        (np.full((1, 8, 8), 17.0), {}, ValueError, r"grey levels in \[0, 16\]"),
+        (np.full((1, 8, 8), -1.0), {}, ValueError, r"got values in \[-1, -1\]"),
+        (np.full((1, 8, 8), "a"), {}, TypeError, "images must hold real numbers"),
+        (np.zeros((1, 64), dtype=bool), {}, TypeError, "images must hold real numbers"),
+        (
+            np.zeros((1, 64)),
+            {"dtype": torch.int64},
+            ValueError,
+            "dtype must be torch.float32 or torch.float64, got torch.int64",
+        ),
+    ],
+)
+def test_bad_input(images, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        digits_to_lenet_input(images, **kwargs)
