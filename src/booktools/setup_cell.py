@@ -28,11 +28,15 @@ def setup_cell_source(source: str | None = None) -> str:
         "(numpy, torch and matplotlib are\n"
         "# already there and are not reinstalled); "
         "then seed, style and pick the device.\n"
-        "import os, sys\n"
+        "import os\n"
+        "import sys\n"
+        "\n"
         'if "google.colab" in sys.modules:\n'
         f'    DLBOOK_SOURCE = os.environ.get("DLBOOK_SOURCE", "{source}")\n'
         '    %pip install --quiet "{DLBOOK_SOURCE}"\n'
+        "\n"
         "import dlbook\n"
+        "\n"
         "DEVICE = dlbook.setup()"
     )
 
