@@ -79,6 +79,24 @@ def test_same_seed_same_scores():
     assert torch.equal(LeNet5()(x), first)
 
 
+def test_float64_weights_are_drawn_in_float64():
+    torch.manual_seed(3)
+    model = LeNet5(dtype=torch.float64)
+    assert {p.dtype for p in model.parameters()} == {torch.float64}
+    # the same draws as building under torch's float64 default, not float32 converted
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(3)
+        reference = LeNet5()
+    finally:
+        torch.set_default_dtype(previous)
+    for ours, theirs in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(ours, theirs)
+    x = torch.randn(2, 1, 28, 28, dtype=torch.float64)
+    assert model(x).dtype == torch.float64
+
+
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
@@ -87,6 +105,7 @@ def test_same_seed_same_scores():
         ({"pool": "min"}, ValueError, "pool must be 'avg' or 'max', got 'min'"),
         ({"n_classes": 0}, ValueError, "n_classes must be an int >= 1, got 0"),
         ({"n_classes": 10.0}, TypeError, r"n_classes must be an int >= 1, got 10\.0"),
+        ({"dtype": torch.float16}, ValueError, "dtype must be one of None, torch.f"),
     ],
 )
 def test_bad_options(kwargs, error, message):

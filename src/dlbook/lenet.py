@@ -31,32 +31,39 @@ class LeNet5(nn.Module):
 
     activation: "relu" (trains fastest), "tanh" or "sigmoid" (closer to the 1998
     network); pool: "max" or "avg" (the 1998 "subsampling" was an average with a learned
-    scale).
+    scale); dtype: torch.float32 or torch.float64 (None: torch's default dtype).
     """
 
     def __init__(
-        self, activation: str = "relu", pool: str = "max", n_classes: int = 10
+        self,
+        activation: str = "relu",
+        pool: str = "max",
+        n_classes: int = 10,
+        dtype: torch.dtype | None = None,
     ):
         super().__init__()
         activation = checks.one_of(activation, "activation", sorted(ACTIVATIONS))
         pool = checks.one_of(pool, "pool", sorted(POOLS))
         n_classes = checks.integer(n_classes, "n_classes", minimum=1)
+        dtype = checks.one_of(dtype, "dtype", [None, torch.float32, torch.float64])
         act, pool_layer = ACTIVATIONS[activation], POOLS[pool]
+        # dtype reaches each layer, so float64 weights are drawn in float64 (converting
+        # float32 draws with .double() would keep their float32 rounding)
         self.features = nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5, padding=2),
+            nn.Conv2d(1, 6, kernel_size=5, padding=2, dtype=dtype),
             act(),
             pool_layer(2),
-            nn.Conv2d(6, 16, kernel_size=5),
+            nn.Conv2d(6, 16, kernel_size=5, dtype=dtype),
             act(),
             pool_layer(2),
         )
         self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Linear(16 * 5 * 5, 120),
+            nn.Linear(16 * 5 * 5, 120, dtype=dtype),
             act(),
-            nn.Linear(120, 84),
+            nn.Linear(120, 84, dtype=dtype),
             act(),
-            nn.Linear(84, n_classes),
+            nn.Linear(84, n_classes, dtype=dtype),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
