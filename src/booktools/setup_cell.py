@@ -32,7 +32,10 @@ def setup_cell_source(source: str | None = None) -> str:
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    DLBOOK_SOURCE = os.environ.get("DLBOOK_SOURCE", "{source}")\n'
+        "    DLBOOK_SOURCE = os.environ.get(\n"
+        '        "DLBOOK_SOURCE",\n'
+        f'        "{source}",\n'
+        "    )\n"
         '    %pip install --quiet "{DLBOOK_SOURCE}"\n'
         "\n"
         "import dlbook\n"
