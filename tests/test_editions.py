@@ -319,8 +319,18 @@ def test_instructor_edition_builds_strictly_and_shows_every_solution():
     for master in CHAPTERS:
         nb = nbformat.read(master, as_version=4)
         html = (site / "book" / f"{master.stem}.html").read_text()
-        worked = sum(1 for c in nb.cells if is_solution_cell(c))
+        worked = sum(
+            1 for c in nb.cells if is_solution_cell(c) and c.cell_type == "markdown"
+        )
         shown = len(re.findall(r'class="[^"]*\bsolution\b[^"]*\bdropdown\b', html))
+        # a worked solution that computes (a code cell tagged solution) sits under a
+        # toggle too: tagged hide-cell, its source and output are collapsed
+        code = sum(1 for c in nb.cells if is_solution_cell(c) and c.cell_type == "code")
+        collapsed = len(re.findall(r'class="cell tag_solution tag_hide-cell\b', html))
+        assert collapsed == code, (
+            f"{master.stem}: {code} solution code cells, {collapsed} collapsed "
+            "(tag them hide-cell)"
+        )
         assert shown == worked, (
             f"{master.stem}: {worked} worked solutions, {shown} shown under a toggle"
         )
