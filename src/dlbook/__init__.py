@@ -9,6 +9,9 @@ Each module holds one idea and is meant to be read alongside its chapter:
   the HTML book
 - ``dlbook.exercises``   -- friendly checks for the coding exercises
 - ``dlbook.checks``      -- the argument checks every public function uses
+- ``dlbook.timing``      -- ``best_of``: the book's one timer
+- ``dlbook.training``    -- a small training loop for classifiers, and its evaluation
+- ``dlbook.data``        -- data sets for the chapters, all available offline
 
 Chapter modules (``dlbook.optim``, ``dlbook.autograd``, ``dlbook.conv``, ...) are
 imported explicitly, e.g. ``from dlbook import conv``.
