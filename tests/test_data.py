@@ -10,7 +10,18 @@ import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
 
-from dlbook.data import digits_to_lenet_input
+from dlbook.data import (
+    BOS,
+    EOS,
+    PAD,
+    SOURCE_WORDS,
+    SPECIAL_TOKENS,
+    TARGET_WORDS,
+    digits_to_lenet_input,
+    encode_translation_pairs,
+    number_translation_pairs,
+    python_docs,
+)
 
 
 def random_digits(seed: int, n: int) -> np.ndarray:
@@ -90,3 +101,85 @@ def test_empty_batch():
 def test_bad_input(images, kwargs, error, message):
     with pytest.raises(error, match=message):
         digits_to_lenet_input(images, **kwargs)
+
+
+# -- the text corpus -----------------------------------------------------------------
+
+
+def test_python_docs_split_is_whole_topics_and_covers_everything():
+    from pydoc_data.topics import topics
+
+    train, validation = python_docs("train"), python_docs("validation")
+    assert train + validation == python_docs("all")
+    assert python_docs() == train
+    fraction = len(validation) / (len(train) + len(validation))
+    assert 0.02 < fraction <= 0.1  # at most 10%, cut at a topic boundary
+    texts = [topics[name] + "\n\n" for name in sorted(topics)]
+    starts = {len("".join(texts[:i])) for i in range(len(texts) + 1)}
+    assert len(train) in starts
+    assert sum(map(len, texts)) == len(python_docs("all"))
+
+
+def test_python_docs_bad_split():
+    with pytest.raises(ValueError, match="split must be one of|split must be"):
+        python_docs("test")
+
+
+# -- the toy translation task ---------------------------------------------------------
+
+
+def test_translation_pairs_are_word_for_word_and_reproducible():
+    pairs = number_translation_pairs(200, 2, 7, seed=3)
+    assert pairs == number_translation_pairs(200, 2, 7, seed=3)
+    assert pairs != number_translation_pairs(200, 2, 7, seed=4)
+    lengths = set()
+    for source, target in pairs:
+        english, german = source.split(), target.split()
+        assert len(english) == len(german)
+        lengths.add(len(english))
+        for e, g in zip(english, german):
+            assert TARGET_WORDS.index(g) == SOURCE_WORDS.index(e)
+    assert lengths == set(range(2, 8))
+    assert number_translation_pairs(0, 1, 1) == []
+
+
+def test_encoding_by_hand():
+    source, target = encode_translation_pairs(
+        [("three one four", "drei eins vier"), ("nine", "neun")]
+    )
+    assert source.dtype == torch.long and target.dtype == torch.long
+    assert source.tolist() == [[6, 4, 7, EOS], [12, EOS, PAD, PAD]]
+    assert target.tolist() == [[BOS, 6, 4, 7, EOS], [BOS, 12, EOS, PAD, PAD]]
+    assert (PAD, BOS, EOS) == (0, 1, 2)
+    assert SPECIAL_TOKENS == ("<pad>", "<bos>", "<eos>")
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((-1, 1, 2), ValueError, "count must be an int >= 0, got -1"),
+        ((5, 0, 2), ValueError, "min_length must be an int >= 1, got 0"),
+        ((5, 3, 2), ValueError, "max_length must be >= min_length = 3, got 2"),
+        ((5, 1, 2.5), TypeError, "max_length must be an int"),
+    ],
+)
+def test_translation_pairs_bad_input(args, error, message):
+    with pytest.raises(error, match=message):
+        number_translation_pairs(*args)
+
+
+@pytest.mark.parametrize(
+    "pairs, error, message",
+    [
+        ([], ValueError, "pairs must hold at least one"),
+        ("one", TypeError, "pairs must be"),
+        ([("one", "eins", "x")], TypeError, r"pairs\[0\] must be a \(source, target\)"),
+        ([("one", "eins"), ("one ten", "eins")], ValueError, r"pairs\[1\]\[0\] must "
+         "use only the words zero, one, .*; got 'ten' in 'one ten'"),
+        ([("one", "one")], ValueError, r"pairs\[0\]\[1\] must use only the words null"),
+        ([("", "")], ValueError, r"pairs\[0\]\[0\] must"),
+    ],
+)  # fmt: skip
+def test_encoding_bad_input(pairs, error, message):
+    with pytest.raises(error, match=message):
+        encode_translation_pairs(pairs)

@@ -1,22 +1,56 @@
 """Data sets for the chapters, all available offline.
 
     digits_to_lenet_input(images) -> (N, 1, 28, 28) float tensor in [0, 1]
+    python_docs(split="train") -> str, the text corpus ("train", "validation", "all")
+    number_translation_pairs(count, min_length, max_length, seed=0)
+        -> [("three one four", "drei eins vier"), ...]
+    encode_translation_pairs(pairs) -> (source, target) padded id tensors
 
 scikit-learn ships the 1797 8x8 digits of the UCI repository (grey levels 0-16), so
 chapter 4 needs no download. LeNet-5 expects 28x28 inputs: each digit is enlarged three
 times with bilinear interpolation (8x8 -> 24x24, ``torch.nn.functional.interpolate``)
 and framed by a 2-pixel black border (-> 28x28), as MNIST frames its digits in a
 margin.
+
+The text corpus is the Python documentation that every Python installation carries:
+``pydoc_data.topics``, 79 topics of the language reference (about 465,000 characters
+in Python 3.11). The topics are joined in alphabetical order of their names, each
+followed by a blank line; the split is at the first topic boundary after 90% of the
+characters, so training text and validation text are whole, different topics. The
+text differs a little between Python versions (``PYTHON_VERSION`` says which one ran).
+
+The toy translation task turns a sequence of English digit names into German ones,
+word for word: "three one four" -> "drei eins vier". A model must carry the whole
+sentence from the encoder to the decoder, which is what chapter 5 measures and
+chapter 6's attention removes.
 """
 
 from __future__ import annotations
 
+import platform
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from dlbook import checks
 
-__all__ = ["digits_to_lenet_input"]
+__all__ = [
+    "digits_to_lenet_input",
+    "python_docs",
+    "PYTHON_VERSION",
+    "SOURCE_WORDS",
+    "TARGET_WORDS",
+    "SPECIAL_TOKENS",
+    "PAD",
+    "BOS",
+    "EOS",
+    "number_translation_pairs",
+    "encode_translation_pairs",
+]
+
+PYTHON_VERSION = platform.python_version()
+VALIDATION_FRACTION = 0.1
 
 
 def digits_to_lenet_input(images, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -42,3 +76,99 @@ def digits_to_lenet_input(images, dtype: torch.dtype = torch.float32) -> torch.T
     x = F.interpolate(x, size=(24, 24), mode="bilinear", align_corners=False)
     # (N, 1, 24, 24), then 2 zero pixels on every side:
     return F.pad(x, (2, 2, 2, 2))  # (N, 1, 28, 28)
+
+
+def python_docs(split: str = "train") -> str:
+    """The Python reference documentation (``pydoc_data.topics``) as one text.
+
+    split: "train" (the first ~90% of the characters), "validation" (the rest) or
+    "all"; see the module docstring for how the topics are joined and split.
+    """
+    split = checks.one_of(split, "split", ("train", "validation", "all"))
+    from pydoc_data.topics import topics  # ships with Python: nothing to download
+
+    texts = [topics[name] + "\n\n" for name in sorted(topics)]
+    if split == "all":
+        return "".join(texts)
+    boundary = (1 - VALIDATION_FRACTION) * sum(len(t) for t in texts)
+    sizes = np.cumsum([len(t) for t in texts])  # characters up to the end of each
+    n_train = int(np.searchsorted(sizes, boundary)) + 1  # topics, until past 90%
+    chosen = texts[:n_train] if split == "train" else texts[n_train:]
+    return "".join(chosen)
+
+
+# The toy translation task: digit names, English to German, word for word.
+SOURCE_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+                "nine")  # fmt: skip
+TARGET_WORDS = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben",
+                "acht", "neun")  # fmt: skip
+SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")  # padding, begin and end of sentence
+PAD, BOS, EOS = 0, 1, 2  # their ids; word i of either language has id 3 + i
+
+
+def number_translation_pairs(
+    count: int, min_length: int, max_length: int, seed: int = 0
+) -> list[tuple[str, str]]:
+    """``count`` random sentence pairs ("three one four", "drei eins vier") whose
+    lengths (in words) are drawn uniformly from min_length..max_length, with digits
+    drawn uniformly; the same seed gives the same pairs on every machine."""
+    count = checks.integer(count, "count", minimum=0)
+    min_length = checks.integer(min_length, "min_length", minimum=1)
+    max_length = checks.integer(max_length, "max_length", minimum=1)
+    seed = checks.integer(seed, "seed")
+    if max_length < min_length:
+        raise ValueError(
+            f"max_length must be >= min_length = {min_length}, got {max_length}"
+        )
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(count):
+        length = int(rng.integers(min_length, max_length + 1))
+        digits = rng.integers(0, 10, size=length)
+        source = " ".join(SOURCE_WORDS[d] for d in digits)
+        target = " ".join(TARGET_WORDS[d] for d in digits)
+        pairs.append((source, target))
+    return pairs
+
+
+def encode_translation_pairs(pairs) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sentence pairs as padded tensors of token ids (torch.long).
+
+    source (N, S + 1): a sentence's word ids, then <eos>, then <pad> up to the
+        longest source sentence S;
+    target (N, T + 2): <bos>, the word ids, <eos>, then <pad> up to the longest T.
+    Word i of SOURCE_WORDS or TARGET_WORDS has id 3 + i in its own language.
+    """
+    pairs = checks.instance(pairs, "pairs", list)
+    if not pairs:
+        raise ValueError("pairs must hold at least one (source, target) pair, got []")
+    sources, targets = [], []
+    for index, pair in enumerate(pairs):
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(
+                f"pairs[{index}] must be a (source, target) pair of strings, "
+                f"got {checks.describe(pair)}"
+            )
+        sources.append(_word_ids(pair[0], SOURCE_WORDS, f"pairs[{index}][0]"))
+        targets.append(_word_ids(pair[1], TARGET_WORDS, f"pairs[{index}][1]"))
+    source = _padded([ids + [EOS] for ids in sources])
+    target = _padded([[BOS] + ids + [EOS] for ids in targets])
+    return source, target
+
+
+def _word_ids(sentence: object, words: tuple[str, ...], name: str) -> list[int]:
+    sentence = checks.text(sentence, name)
+    unknown = [w for w in sentence.split() if w not in words]
+    if unknown:
+        raise ValueError(
+            f"{name} must use only the words {', '.join(words)}; got {unknown[0]!r} "
+            f"in {sentence!r}"
+        )
+    return [len(SPECIAL_TOKENS) + words.index(w) for w in sentence.split()]
+
+
+def _padded(rows: list[list[int]]) -> torch.Tensor:
+    out = torch.full((len(rows), max(len(r) for r in rows)), PAD, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row)
+    return out
