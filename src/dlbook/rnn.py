@@ -5,6 +5,7 @@
         -> (outputs, h_T)
     lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (outputs, (h_T, c_T))
     gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh) -> (outputs, h_T)
+    sigmoid(a) -> 1 / (1 + e^-a), element-wise, without overflow
 
 Shapes follow torch's defaults (``batch_first=False``): x (T, N, D) holds T time steps
 of a batch of N inputs of size D; h0 and c0 (N, H) are the initial states; outputs
@@ -21,7 +22,7 @@ import numpy as np
 
 from dlbook import checks
 
-__all__ = ["rnn_forward", "lstm_forward", "gru_forward"]
+__all__ = ["rnn_forward", "lstm_forward", "gru_forward", "sigmoid"]
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
