@@ -212,10 +212,12 @@ MIN_FIGURE_SCALE = 0.8
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
 def test_code_outputs_and_figures_fit_the_column(visit, path):
-    """At 1280 px, code cells, printed outputs and figures fit the column.
+    """At 1280 px, code cells, printed outputs, displayed equations and figures fit the
+    column.
 
-    No code cell or printed output needs horizontal scrolling, and no figure is shrunk
-    so far that its text becomes hard to read.
+    No code cell or printed output needs horizontal scrolling, no displayed equation is
+    wider than the text (it would run under the table of contents), and no figure is
+    shrunk so far that its text becomes hard to read.
     """
     page = visit(path).page
     layout = page.evaluate("""() => {
@@ -227,12 +229,19 @@ def test_code_outputs_and_figures_fit_the_column(visit, path):
             .filter(img => img.naturalWidth > 0)
             .map(img => ({scale: img.clientWidth / img.naturalWidth,
                           alt: (img.getAttribute('alt') || '').slice(0, 60)}));
+        const maths = [...document.querySelectorAll('mjx-container[display="true"]')]
+            .filter(m => m.querySelector('mjx-math').getBoundingClientRect().width
+                         > (m.closest('div.math') || m.parentElement).clientWidth + 1)
+            .map(m => (m.getAttribute('aria-label') || m.textContent).slice(0, 60));
         return {code: wide('div.cell_input pre'), output: wide('div.cell_output pre'),
-                figures: figures};
+                maths: maths, figures: figures};
     }""")
     assert not layout["code"], f"{path}: code lines too wide: {layout['code'][:5]}"
     assert not layout["output"], (
         f"{path}: printed lines too wide: {layout['output'][:5]}"
+    )
+    assert not layout["maths"], (
+        f"{path}: displayed equations wider than the column: {layout['maths'][:5]}"
     )
     small = [f for f in layout["figures"] if f["scale"] < MIN_FIGURE_SCALE]
     assert not small, (
