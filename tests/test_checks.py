@@ -324,6 +324,7 @@ MODULES = [
 # Modules whose public functions take arguments, so they must check them.
 CHECKING = {
     "activations",
+    "attention",
     "autograd",
     "conv",
     "data",
@@ -333,6 +334,7 @@ CHECKING = {
     "notebook",
     "optim",
     "perceptron",
+    "rnn",
     "scalar_mlp",
     "timing",
     "training",
