@@ -167,7 +167,8 @@ def check() -> None:
         "    sys.exit('the repository is readable')\n"
         "except OSError:\n    pass\n"
         "s = socket.socket()\ns.settimeout(2)\n"
-        "try:\n    s.connect(('1.1.1.1', 53))\n    sys.exit('the network is reachable')\n"
+        "try:\n    s.connect(('1.1.1.1', 53))\n"
+        "    sys.exit('the network is reachable')\n"
         "except OSError:\n    pass\n"
     )
     with tempfile.TemporaryDirectory(prefix="dlbook-sandbox-check-") as tmp:
@@ -177,7 +178,9 @@ def check() -> None:
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise SandboxUnavailable(f"the sandbox did not start ({error}); {INSTALL_HINT}")
+            raise SandboxUnavailable(
+                f"the sandbox did not start ({error}); {INSTALL_HINT}"
+            ) from None
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["?"]
         raise SandboxUnavailable(
