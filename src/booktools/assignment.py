@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -151,7 +152,8 @@ def _write_gradebook(assignment: str, course: Path, results: dict) -> None:
     from nbgrader.api import Gradebook
 
     db_url = f"sqlite:///{course / 'gradebook.db'}"
-    with Gradebook(db_url, course_id=COURSE_ID) as gradebook:
+    with warnings.catch_warnings(), Gradebook(db_url, course_id=COURSE_ID) as gradebook:
+        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader
         for student, result in results.items():
             gradebook.update_or_create_student(student)
             submission = gradebook.update_or_create_submission(assignment, student)

@@ -144,7 +144,10 @@ def make_job(submission, source_nb, release_nb) -> tuple[dict, list[str], list]:
         if master is not None and not _meta(master).get("solution"):
             seen.add(grade_id)
             given = released.get(grade_id)
-            if given is not None and source.strip() != given.source.strip():
+            book = {master.source.strip()} | (
+                {given.source.strip()} if given is not None else set()
+            )
+            if source.strip() not in book:
                 flags.append(f"locked cell {grade_id} was edited (restored)")
             entry = {"source": master.source, "grade_id": grade_id}
             if grade_id in rules:

@@ -94,6 +94,11 @@ class Guard:
     def __init__(self, modules):
         self.modules = modules
         self.names = {m.__name__: m for m in modules}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Take the snapshot again (after the book's own cells, which may change it)."""
+        modules = self.modules
         self.attrs = {m.__name__: dict(vars(m)) for m in modules}
         self.code = {}
         self.classes = {}
@@ -120,7 +125,11 @@ class Guard:
             saved = self.attrs[name]
             current = vars(module)
             for key, value in saved.items():
-                if current.get(key, _MISSING) is not value:
+                new = current.get(key, _MISSING)
+                if new is not value:
+                    if _wraps(new, value):
+                        saved[key] = new  # torch wraps some functions on first use
+                        continue
                     changed.append(f"{name}.{key} was reassigned")
                     with contextlib.suppress(Exception):
                         setattr(module, key, value)
@@ -139,7 +148,11 @@ class Guard:
         for cls, saved in self.classes.values():
             current = dict(vars(cls))
             for key, value in saved.items():
-                if current.get(key, _MISSING) is not value:
+                new = current.get(key, _MISSING)
+                if new is not value:
+                    if _wraps(new, value):
+                        saved[key] = new
+                        continue
                     changed.append(f"{cls.__qualname__}.{key} was reassigned")
                     with contextlib.suppress(Exception):
                         setattr(cls, key, value)
@@ -157,6 +170,13 @@ class Guard:
 
 
 _MISSING = object()
+
+
+def _wraps(new, old) -> bool:
+    """True for torch's own wrappers (functools.wraps) around the function it had."""
+    wrapped = getattr(new, "__wrapped__", None) if callable(new) else None
+    module = getattr(new, "__module__", "") or ""
+    return wrapped is old and module.startswith("torch")
 
 
 class ShellStub:
@@ -342,6 +362,14 @@ def main(job_path: str, results_path: str) -> int:
     results = {"cells": {}, "outputs": [], "tampering": []}
     trusted = {}
 
+    def undo() -> list[str]:
+        changed = guard.restore() + shell.reset_hooks()
+        for key, value in trusted.items():
+            if namespace.get(key) is not value:
+                changed.append(f"the notebook's name {key!r} was rebound")
+                namespace[key] = value
+        return changed
+
     def note(items):
         for item in items:
             if item not in results["tampering"]:
@@ -359,25 +387,23 @@ def main(job_path: str, results_path: str) -> int:
                 {"ename": type(exc).__name__, "evalue": str(exc)},
             )
         if role != "test":
-            note(shell.reset_hooks())
             if code is None:
                 text, error = "", compile_error
             else:
                 text, error = run_cell(code, namespace, timeout)
             results["outputs"].append({"index": index, "text": text, "error": error})
             if role == "given":
-                # the names the book's own cells bind to library modules and functions
+                # the book's own cells may change the libraries (torch wraps some
+                # functions on first use), and bind names to library objects
+                guard.refresh()
                 trusted.update(
                     (k, v) for k, v in namespace.items() if _library_object(v)
                 )
+            else:
+                # what a student cell changed lives no longer than that cell
+                note(undo())
             continue
-        # a graded cell: undo whatever the student's cells did to the libraries
-        tampered = guard.restore() + shell.reset_hooks()
-        for key, value in trusted.items():
-            if namespace.get(key) is not value:
-                tampered.append(f"the notebook's name {key!r} was rebound")
-                namespace[key] = value
-        note(tampered)
+        note(undo())
         recorders = {}
         for fname in cell.get("capture", []):
             if callable(namespace.get(fname)):
@@ -398,8 +424,10 @@ def main(job_path: str, results_path: str) -> int:
         for fname, recorder in recorders.items():
             if namespace.get(fname) is recorder:
                 namespace[fname] = recorder.function
-        after = guard.restore()
-        note(after)
+        during = undo()
+        note(during)
+        if during and error is None:
+            error = {"ename": "Tampering", "evalue": "; ".join(during)[:500]}
         if wires.tripped and error is None:
             error = {
                 "ename": "Tripwire",
