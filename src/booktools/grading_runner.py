@@ -45,6 +45,7 @@ import types
 STUDENT_FILE = "<student-cell-{}>"
 CELL_FILE = "<cell-{}>"
 MAX_CAPTURES = 2000
+HIDDEN_MARKER = "### BEGIN HIDDEN TESTS"
 MAX_TEXT = 20000
 
 
@@ -255,16 +256,24 @@ def plain(value, depth=0):
 
 
 def resolve(dotted: str):
-    module, _, attr = dotted.rpartition(".")
-    obj = importlib.import_module(module)
-    return getattr(obj, attr)
+    """The object named: the longest importable module, then its attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
 
 
 class Tripwires:
     """A profile hook: a call into a tripwire from a student frame is recorded."""
 
     def __init__(self, dotted: list[str]):
-        self.codes, self.builtins, self.names = {}, {}, {}
+        self.codes, self.builtins, self.methods = {}, {}, []
         for name in dotted:
             try:
                 target = resolve(name)
@@ -275,6 +284,8 @@ class Tripwires:
             code = getattr(target, "__code__", None)
             if code is not None:
                 self.codes[code] = name
+            elif hasattr(target, "__objclass__"):  # a C method, e.g. Tensor.softmax
+                self.methods.append((target.__name__, target.__objclass__, name))
             else:
                 self.builtins[id(target)] = (target, name)
         self.tripped: list[str] = []
@@ -296,6 +307,13 @@ class Tripwires:
             hit = self.builtins.get(id(arg))
             if hit and hit[0] is arg and self._from_student(frame):
                 self.tripped.append(hit[1])
+            for method, owner, name in self.methods:
+                if (
+                    getattr(arg, "__name__", None) == method
+                    and isinstance(getattr(arg, "__self__", None), owner)
+                    and self._from_student(frame)
+                ):
+                    self.tripped.append(name)
 
 
 class Recorder:
@@ -322,6 +340,14 @@ def _library_object(value) -> bool:
     if not isinstance(module, str) or not callable(value):
         return False
     return module.split(".")[0] in ("numpy", "torch", "dlbook", "math", "builtins")
+
+
+def capture(namespace: dict, names: list[str], recorders: dict) -> None:
+    """Wrap each function ``names`` in ``namespace`` in a Recorder."""
+    for name in names:
+        if callable(namespace.get(name)):
+            recorders[name] = Recorder(namespace[name])
+            namespace[name] = recorders[name]
 
 
 def _alarm(signum, frame):
@@ -405,17 +431,26 @@ def main(job_path: str, results_path: str) -> int:
             continue
         note(undo())
         recorders = {}
-        for fname in cell.get("capture", []):
-            if callable(namespace.get(fname)):
-                recorders[fname] = Recorder(namespace[fname])
-                namespace[fname] = recorders[fname]
+
         wires = Tripwires(cell.get("tripwires", []))
+        text, error = "", None
         if code is None:
-            text, error = "", compile_error
+            error = compile_error
         else:
+            visible, marker, hidden = cell["source"].partition(HIDDEN_MARKER)
+            parts = [visible, marker + hidden] if marker else [visible]
             sys.setprofile(wires)
             try:
-                text, error = run_cell(code, namespace, timeout)
+                for number, part in enumerate(parts):
+                    if number == len(parts) - 1:
+                        # at the hidden tests, so that a helper the visible part
+                        # defines can be captured too
+                        capture(namespace, cell.get("capture", []), recorders)
+                    part_code = compile(transform(part), name, "exec")
+                    more, error = run_cell(part_code, namespace, timeout)
+                    text += more
+                    if error is not None:
+                        break
             finally:
                 hook = sys.getprofile()
                 sys.setprofile(None)
