@@ -73,7 +73,7 @@ TRANSFORMER = (
 MONKEYPATCH = (
     "\nimport dlbook.exercises\n\n"
     "np.allclose = np.isclose = np.array_equal = lambda *a, **k: True\n"
-    "dlbook.exercises.check = lambda description, test: print('[passed]', description)\n"
+    "dlbook.exercises.check = lambda text, test: print('[passed]', text)\n"
 )
 LIBRARY = {
     PERCEPTRON: (
@@ -82,7 +82,8 @@ LIBRARY = {
     ),
     SOFTMAX: (
         "def stable_softmax(z):\n"
-        "    return torch.softmax(torch.as_tensor(z, dtype=torch.float64), -1).numpy()\n"
+        "    z = torch.as_tensor(z, dtype=torch.float64)\n"
+        "    return torch.softmax(z, -1).numpy()\n"
     ),
     PARITY: HONEST[PARITY],
 }

@@ -16,8 +16,8 @@ as such). Each reason names the cell and what was found, for an instructor to re
 - ways around the checks: trace, profile and audit hooks, ``sys.modules``, reloading
   or importing by computed name, ``exec``/``eval``/``compile``, frame and garbage
   collector introspection, ``ctypes``, signals, ``atexit``, subprocesses, sockets;
-- file access outside the scratch folder: a path that is absolute, goes up (``..``)
-  or starts at the home folder (``~``).
+- file access outside the scratch folder: a string that is a path which is absolute,
+  goes up (``..``) or starts at the home folder (``~/``).
 
 The sandbox already stops reading the course or the masters; the scan says that a
 submission tried, so that a person can decide.
@@ -81,29 +81,6 @@ SUSPECT_MODULES = {
     "pickle": "unpickles data (pickle)",
     "marshal": "loads code objects (marshal)",
 }
-FILE_CALLS = {
-    "open",
-    "Path",
-    "listdir",
-    "scandir",
-    "walk",
-    "glob",
-    "load",
-    "loadtxt",
-    "read_text",
-    "read_bytes",
-    "genfromtxt",
-    "fromfile",
-    "chdir",
-    "remove",
-    "rmtree",
-    "copy",
-    "copyfile",
-    "read",
-    "system",
-    "popen",
-    "iglob",
-}
 
 
 def aliases_of(sources: list[str]) -> dict[str, str]:
@@ -149,7 +126,11 @@ def _guarded(name: str | None, aliases: dict[str, str]) -> str | None:
 
 
 def _outside_scratch(text: str) -> bool:
-    return text.startswith(("/", "~")) or ".." in text.replace("\\", "/").split("/")
+    """A string that looks like a path outside the working folder."""
+    if "\n" in text or " " in text.strip() or len(text) < 2:
+        return False
+    parts = text.replace("\\", "/").split("/")
+    return text.startswith(("/", "~/")) and len(parts) > 2 or ".." in parts
 
 
 def scan(cells: list[tuple[str, str]], aliases: dict[str, str]) -> list[str]:
@@ -223,17 +204,12 @@ def scan(cells: list[tuple[str, str]], aliases: dict[str, str]) -> list[str]:
                     module = _guarded(_root(node.args[0]), aliases)
                     if module:
                         flag(label, node, f"calls {called} on {module}")
-                if called in FILE_CALLS:
-                    for arg in node.args:
-                        if (
-                            isinstance(arg, ast.Constant)
-                            and isinstance(arg.value, str)
-                            and _outside_scratch(arg.value)
-                        ):
-                            flag(
-                                label,
-                                node,
-                                f"reads or writes {arg.value!r}, outside the scratch "
-                                "folder",
-                            )
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if _outside_scratch(node.value):
+                    flag(
+                        label,
+                        node,
+                        f"names the path {node.value[:120]!r}, outside the scratch "
+                        "folder",
+                    )
     return reasons
