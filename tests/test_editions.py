@@ -393,12 +393,15 @@ def test_autograding_round_trip(tmp_path, master):
     shutil.copy(student, submission("untouched"))
     filled = fill_first_exercise(student, master, submission("partial"))
 
-    scores = assignment.autograde(master.stem, course)
+    results = assignment.autograde(master.stem, course)
+    scores = {name: (r.score, r.max_score) for name, r in results.items()}
     full, maximum = scores["complete"]
     assert maximum > 0 and full == maximum, f"the master scores {full}/{maximum}"
     assert scores["untouched"][0] == 0, (
         f"an untouched student notebook scores {scores['untouched']}"
     )
+    for name, result in results.items():
+        assert result.error is None and not result.flags, (name, result.as_json())
     partial = scores["partial"][0]
     assert 0 < partial < maximum, f"completing only {filled} scores {partial}/{maximum}"
 

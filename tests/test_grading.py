@@ -274,8 +274,13 @@ def test_attacks_score_0_and_are_flagged(graded_class, student, reason):
 def test_solutions_stay_unread_and_the_course_unwritten(graded_class):
     course = graded_class["course"]
     graded = course / "autograded" / "reads-master" / CHAPTER / MASTER.name
-    text = graded.read_text()
+    text = "".join(
+        str(output.get("text", "")) + str(output.get("evalue", ""))
+        for cell in nbformat.read(graded, as_version=4).cells
+        for output in cell.get("outputs", [])
+    )
     assert "could not read" in text, "the attack did not run"
+    assert "could not write" in text, "the attack did not run"
     assert STOLEN not in text
     assert not (course / "owned.txt").exists()
     assert not (REPO_ROOT / "owned.txt").exists()

@@ -334,6 +334,12 @@ def grade(
         if not isinstance(got, dict):
             cell["reason"] = "graded cell not run (deleted?)"
             continue
+        wires = got.get("tripwires")
+        if isinstance(wires, list) and wires:
+            result.flags.append(
+                f"{grade_id}: calls {', '.join(map(str, wires))}, the library function "
+                "the exercise asks for"
+            )
         if got.get("passed") is not True:
             cell["reason"] = str(got.get("error"))[:500]
             continue
