@@ -463,3 +463,16 @@ def test_student_branch_holds_public_notebooks(tmp_path):
         ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True
     ).stdout
     assert after == head, "publishing the branch must not move the current branch"
+
+
+def test_colab_installs_dlbook_from_the_student_edition_branch():
+    """The public Colab path holds no solutions: main holds the masters."""
+    from booktools.editions import STUDENT_BRANCH
+    from booktools.setup_cell import colab_install_source, first_code_cell
+
+    source = colab_install_source()
+    assert source.endswith(f"@{STUDENT_BRANCH}"), source
+    for master in CHAPTERS:
+        nb = nbformat.read(master, as_version=4)
+        cell = nb.cells[first_code_cell(nb)].source
+        assert f'"{source}"' in cell and "@main" not in cell, master.name
