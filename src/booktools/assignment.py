@@ -225,7 +225,7 @@ def autograde(
             continue
         student = folder.name
         path = folder / assignment / source.name
-        if not path.is_file():
+        if not path.is_file() and not path.is_symlink():
             result = grading.Result(
                 max_score=sum(
                     r["points"] for r in grading.grading_rules(source_nb).values()

@@ -303,6 +303,8 @@ def grade(
         for gid, r in rules.items()
     }
     try:
+        if path.is_symlink():
+            raise GradingError(f"{path.name} is a symbolic link, not a notebook")
         data = path.read_bytes()
         submission = _read_notebook(data)
         job, flags, own = make_job(submission, source_nb, release_nb)

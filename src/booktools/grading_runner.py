@@ -42,6 +42,8 @@ import sys
 import traceback
 import types
 
+__all__ = ["main"]
+
 STUDENT_FILE = "<student-cell-{}>"
 CELL_FILE = "<cell-{}>"
 MAX_CAPTURES = 2000
