@@ -5,15 +5,21 @@
         "01_perceptron": source/ holds the master notebook, release/ the student
         notebook (solution code replaced by a "not done yet" stub, visible checks
         kept, hidden tests and worked solutions removed). Hand out
-        release/01_perceptron/01_perceptron.ipynb.
+        release/01_perceptron/01_perceptron.ipynb. It also runs the master in the
+        sandbox and stores what its exercises return in grading/01_perceptron/.
 
     python -m booktools.assignment autograde 01_perceptron --course ~/dl-course
         Grades every submission placed at
         submitted/<student>/01_perceptron/01_perceptron.ipynb (nbgrader's layout;
-        `nbgrader collect` puts them there too) and prints a score table.
+        `nbgrader collect` puts them there too), each in the sandbox
+        (``booktools.grading``), prints a score table and writes autograde.json:
+        {"students": {student: {"score", "max_score", "flags", "error", "cells"}}}.
+        A bad submission scores 0 with its reason; the command exits 0 unless the
+        instructor's side is wrong (unknown chapter, no assignment, no sandbox).
 
-The course folder is a plain nbgrader course: every other nbgrader command (formgrader,
-feedback, export) works in it as well.
+The course folder is a plain nbgrader course: the scores go into its gradebook and the
+graded notebooks into autograded/, so formgrader and export work in it as well. Do not
+run `nbgrader autograde` there: it would run the submissions unsandboxed.
 """
 
 from __future__ import annotations
