@@ -420,3 +420,45 @@ def test_results_are_compared_within_a_tolerance_only():
     assert not grading.same(array, {"object": "_Liar"})
     assert not grading.same({"seq": [1.0, 2]}, {"seq": [1.0]})
     assert not grading.same(3, True)
+
+
+def test_the_runner_guards_the_tests_and_captures_results():
+    """A small job, in the sandbox: magics, restore, tripwire, capture, time limit."""
+    job = {
+        "cell_timeout": 2,
+        "cells": [
+            {"role": "given", "source": "import numpy as np\n%matplotlib inline"},
+            {"role": "solution", "source": "%%time\ndef double(x):\n    return 2 * x"},
+            {"role": "solution", "source": "np.sum = lambda *a, **k: 0"},
+            {
+                "role": "test",
+                "grade_id": "t1",
+                "source": "assert np.sum([1, 2]) == 3\n"
+                "### BEGIN HIDDEN TESTS\nassert double(2) == 4\n",
+                "capture": ["double"],
+                "tripwires": [],
+            },
+            {
+                "role": "solution",
+                "source": "def norm(x):\n    return np.linalg.norm(x)",
+            },
+            {
+                "role": "test",
+                "grade_id": "t2",
+                "source": "assert norm([3.0, 4.0]) == 5.0\n",
+                "capture": ["norm"],
+                "tripwires": ["numpy.linalg.norm"],
+            },
+            {"role": "solution", "source": "while True:\n    pass"},
+        ],
+    }
+    results, error, _ = grading.run_job(job, "x.ipynb", b"{}", timeout=120)
+    assert error is None, error
+    cells = results["cells"]
+    assert cells["t1"]["passed"], cells["t1"]
+    assert cells["t1"]["captured"] == {"double": [4]}
+    assert "numpy.sum was reassigned" in results["tampering"]
+    assert not cells["t2"]["passed"] and cells["t2"]["tripwires"] == [
+        "numpy.linalg.norm"
+    ]
+    assert results["outputs"][-1]["error"]["ename"] == "CellTimeoutError"

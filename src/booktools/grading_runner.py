@@ -183,29 +183,54 @@ def _wraps(new, old) -> bool:
 
 
 class ShellStub:
-    """What `get_ipython()` returns here: magics do nothing, hooks are recorded."""
+    """What `get_ipython()` returns here: hooks are recorded and have no effect.
 
-    def __init__(self):
+    The few magics a chapter may use do what they say: ``%%time``, ``%%timeit`` and
+    ``%%capture`` run their cell, ``%time``/``%timeit`` their line, ``%%writefile``
+    writes its file and ``!command`` runs in the sandbox's shell; any other magic
+    (``%pip``, ``%matplotlib``) does nothing.
+    """
+
+    RUN_BODY = ("time", "timeit", "capture")
+
+    def __init__(self, namespace: dict, transform):
         self.input_transformers_cleanup = []
         self.input_transformers_post = []
         self.ast_transformers = []
         self.events = types.SimpleNamespace(register=self._hook, unregister=self._hook)
         self.hooks_seen = []
-        self.user_ns = {}
+        self.user_ns = namespace
+        self.transform = transform
+        self.filename = "<cell>"  # the running cell's, so tripwires see whose code
 
     def _hook(self, *args, **kwargs):
         self.hooks_seen.append("an IPython event callback was registered")
 
-    def run_line_magic(self, *args, **kwargs):
-        return None
+    def _run(self, source: str) -> None:
+        exec(compile(self.transform(source), self.filename, "exec"), self.user_ns)
 
-    def run_cell_magic(self, *args, **kwargs):
-        return None
+    def run_line_magic(self, name, line, *args, **kwargs):
+        if name in self.RUN_BODY[:2] and line.strip():
+            self._run(line)
 
-    def system(self, *args, **kwargs):
-        return None
+    def run_cell_magic(self, name, line, cell, *args, **kwargs):
+        if name in self.RUN_BODY:
+            self._run(cell)
+        elif name == "writefile" and line.split():
+            mode = "a" if line.split()[0] in ("-a", "--append") else "w"
+            with open(line.split()[-1], mode, encoding="utf-8") as handle:
+                handle.write(cell)
 
-    getoutput = system
+    def system(self, command, *args, **kwargs):
+        import subprocess
+
+        subprocess.run(command, shell=True, check=False)
+
+    def getoutput(self, command, *args, **kwargs):
+        import subprocess
+
+        done = subprocess.run(command, shell=True, capture_output=True, text=True)
+        return done.stdout.splitlines()
 
     def reset_hooks(self) -> list[str]:
         seen = list(self.hooks_seen)
@@ -283,6 +308,14 @@ class Tripwires:
                 continue
             if isinstance(target, type):
                 target = getattr(target, "__init__", target)
+            # numpy's dispatchers and functools.wraps wrappers: the Python inside
+            for _ in range(5):
+                inner = getattr(target, "_implementation", None) or getattr(
+                    target, "__wrapped__", None
+                )
+                if inner is None or hasattr(target, "__code__"):
+                    break
+                target = inner
             code = getattr(target, "__code__", None)
             if code is not None:
                 self.codes[code] = name
@@ -385,8 +418,9 @@ def main(job_path: str, results_path: str) -> int:
 
     guard = Guard(guarded_modules())
     transform = TransformerManager().transform_cell
-    shell = ShellStub()
-    namespace = {"__name__": "__main__", "get_ipython": lambda: shell}
+    namespace = {"__name__": "__main__"}
+    shell = ShellStub(namespace, transform)
+    namespace["get_ipython"] = lambda: shell
     results = {"cells": {}, "outputs": [], "tampering": []}
     trusted = {}
 
@@ -408,6 +442,7 @@ def main(job_path: str, results_path: str) -> int:
         try:
             source = transform(cell["source"])
             name = (STUDENT_FILE if role == "solution" else CELL_FILE).format(index)
+            shell.filename = name
             code = compile(source, name, "exec")
         except BaseException as exc:  # noqa: BLE001
             code, compile_error = (
