@@ -442,6 +442,7 @@ def test_the_runner_guards_the_tests_and_captures_results():
                 "role": "solution",
                 "source": "def norm(x):\n    return np.linalg.norm(x)",
             },
+            {"role": "solution", "label": "cell 6", "source": "np.linalg.norm([1.0])"},
             {
                 "role": "test",
                 "grade_id": "t2",
@@ -462,3 +463,5 @@ def test_the_runner_guards_the_tests_and_captures_results():
         "numpy.linalg.norm"
     ]
     assert results["outputs"][-1]["error"]["ename"] == "CellTimeoutError"
+    # ahead of the graded cell, a tripwire call is flagged
+    assert "cell 6 calls ['numpy.linalg.norm'], a tripwire" in results["tampering"]

@@ -423,6 +423,9 @@ def main(job_path: str, results_path: str) -> int:
     namespace["get_ipython"] = lambda: shell
     results = {"cells": {}, "outputs": [], "tampering": []}
     trusted = {}
+    every_tripwire = sorted(
+        {name for cell in job["cells"] for name in cell.get("tripwires", [])}
+    )
 
     def undo() -> list[str]:
         changed = guard.restore() + shell.reset_hooks()
@@ -452,6 +455,22 @@ def main(job_path: str, results_path: str) -> int:
         if role != "test":
             if code is None:
                 text, error = "", compile_error
+            elif role == "solution":
+                # a student cell that calls a tripwire outside the graded cells (to
+                # work out answers ahead of the tests, say) is flagged for review
+                watch = Tripwires(every_tripwire)
+                sys.setprofile(watch)
+                try:
+                    text, error = run_cell(code, namespace, timeout)
+                finally:
+                    sys.setprofile(None)
+                if watch.tripped:
+                    note(
+                        [
+                            f"{cell.get('label', name)} calls "
+                            f"{sorted(set(watch.tripped))}, a tripwire"
+                        ]
+                    )
             else:
                 text, error = run_cell(code, namespace, timeout)
             results["outputs"].append({"index": index, "text": text, "error": error})
