@@ -129,7 +129,14 @@ def make_job(submission, source_nb, release_nb) -> tuple[dict, list[str], list]:
     released = {
         _meta(c)["grade_id"]: c for c in release_nb.cells if _meta(c).get("grade_id")
     }
-    book_sources = {c.source.strip() for c in release_nb.cells if c.cell_type == "code"}
+    # the book's own code: the student notebook's cells and the master's (whose worked
+    # solutions that compute are not handed out)
+    book_sources = {
+        c.source.strip()
+        for nb in (release_nb, source_nb)
+        for c in nb.cells
+        if c.cell_type == "code" and not _meta(c).get("solution")
+    }
     cells, flags, own, seen = [], [], [], set()
     for number, cell in enumerate(submission.cells, start=1):
         if cell.get("cell_type") != "code":
