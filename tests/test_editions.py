@@ -393,12 +393,15 @@ def test_autograding_round_trip(tmp_path, master):
     shutil.copy(student, submission("untouched"))
     filled = fill_first_exercise(student, master, submission("partial"))
 
-    scores = assignment.autograde(master.stem, course)
+    results = assignment.autograde(master.stem, course)
+    scores = {name: (r.score, r.max_score) for name, r in results.items()}
     full, maximum = scores["complete"]
     assert maximum > 0 and full == maximum, f"the master scores {full}/{maximum}"
     assert scores["untouched"][0] == 0, (
         f"an untouched student notebook scores {scores['untouched']}"
     )
+    for name, result in results.items():
+        assert result.error is None and not result.flags, (name, result.as_json())
     partial = scores["partial"][0]
     assert 0 < partial < maximum, f"completing only {filled} scores {partial}/{maximum}"
 
@@ -460,3 +463,16 @@ def test_student_branch_holds_public_notebooks(tmp_path):
         ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True
     ).stdout
     assert after == head, "publishing the branch must not move the current branch"
+
+
+def test_colab_installs_dlbook_from_the_student_edition_branch():
+    """The public Colab path holds no solutions: main holds the masters."""
+    from booktools.editions import STUDENT_BRANCH
+    from booktools.setup_cell import colab_install_source, first_code_cell
+
+    source = colab_install_source()
+    assert source.endswith(f"@{STUDENT_BRANCH}"), source
+    for master in CHAPTERS:
+        nb = nbformat.read(master, as_version=4)
+        cell = nb.cells[first_code_cell(nb)].source
+        assert f'"{source}"' in cell and "@main" not in cell, master.name

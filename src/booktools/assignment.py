@@ -5,26 +5,37 @@
         "01_perceptron": source/ holds the master notebook, release/ the student
         notebook (solution code replaced by a "not done yet" stub, visible checks
         kept, hidden tests and worked solutions removed). Hand out
-        release/01_perceptron/01_perceptron.ipynb.
+        release/01_perceptron/01_perceptron.ipynb. It also runs the master in the
+        sandbox and stores what its exercises return in grading/01_perceptron/.
 
     python -m booktools.assignment autograde 01_perceptron --course ~/dl-course
         Grades every submission placed at
         submitted/<student>/01_perceptron/01_perceptron.ipynb (nbgrader's layout;
-        `nbgrader collect` puts them there too) and prints a score table.
+        `nbgrader collect` puts them there too), each in the sandbox
+        (``booktools.grading``), prints a score table and writes autograde.json:
+        {"students": {student: {"score", "max_score", "flags", "error", "cells"}}}.
+        A bad submission scores 0 with its reason; the command exits 0 unless the
+        instructor's side is wrong (unknown chapter, no assignment, no sandbox).
 
-The course folder is a plain nbgrader course: every other nbgrader command (formgrader,
-feedback, export) works in it as well.
+The course folder is a plain nbgrader course: the scores go into its gradebook and the
+graded notebooks into autograded/, so formgrader and export work in it as well. Do not
+run `nbgrader autograde` there: it would run the submissions unsandboxed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import nbformat
+
+from booktools import grading, sandbox
 from booktools.config import REPO_ROOT
 from booktools.editions import CODE_STUB, SOLUTION_TAG
 
@@ -46,7 +57,10 @@ c.TagRemovePreprocessor.remove_cell_tags = {{{solution_tag!r}}}
 c.TagRemovePreprocessor.enabled = True
 _defaults = GenerateAssignment.class_traits()["preprocessors"].default()
 c.GenerateAssignment.preprocessors = [TagRemovePreprocessor, *_defaults]
-c.Execute.timeout = 600
+# Grading runs through `python -m booktools.assignment autograde`, which executes each
+# submission in a sandbox; `nbgrader autograde` itself would run it as you, with your
+# files. Should it be run anyway: nbgrader's per-cell default.
+c.Execute.timeout = 30
 """
 
 
@@ -108,29 +122,158 @@ def create(chapter: str, course: Path) -> Path:
             f"error: the student notebook {student} still contains {leftovers}; "
             f"check {course / 'nbgrader_config.py'}"
         )
+    try:
+        sandbox.check()
+    except sandbox.SandboxUnavailable as error:
+        raise SystemExit(f"error: {error}") from None
+    save_expected(chapter, course)
     return student
 
 
-def scores(assignment: str, course: Path) -> dict[str, tuple[float, float]]:
-    """{student: (score, max_score)} for every graded submission of ``assignment``."""
+def _paths(chapter: str, course: Path) -> tuple[str, Path, Path, Path]:
+    """(assignment, master in source/, student notebook in release/, expected)."""
+    master = _chapter_path(chapter)
+    assignment = master.stem
+    return (
+        assignment,
+        course / "source" / assignment / master.name,
+        course / "release" / assignment / master.name,
+        course / "grading" / assignment / "expected.json",
+    )
+
+
+def save_expected(chapter: str, course: Path) -> Path:
+    """Run the master in the sandbox and store what its exercises return."""
+    _, source, release, expected = _paths(chapter, course)
+    values = grading.expected_values(
+        nbformat.read(source, as_version=4), nbformat.read(release, as_version=4)
+    )
+    expected.parent.mkdir(parents=True, exist_ok=True)
+    expected.write_text(json.dumps(values))
+    return expected
+
+
+def _write_gradebook(assignment: str, course: Path, results: dict) -> None:
+    """Record the scores in nbgrader's gradebook, so formgrader and export show them."""
     from nbgrader.api import Gradebook
 
     db_url = f"sqlite:///{course / 'gradebook.db'}"
-    with Gradebook(db_url, course_id=COURSE_ID) as gradebook:
-        result = {}
-        for submission in gradebook.assignment_submissions(assignment):
-            result[submission.student.id] = (submission.score, submission.max_score)
-        return result
+    with warnings.catch_warnings(), Gradebook(db_url, course_id=COURSE_ID) as gradebook:
+        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notes inside nbgrader
+        for student, result in results.items():
+            gradebook.update_or_create_student(student)
+            submission = gradebook.update_or_create_submission(assignment, student)
+            for notebook in submission.notebooks:
+                for cell in notebook.grades:
+                    mine = result.cells.get(cell.name)
+                    if mine is not None:
+                        cell.auto_score = mine["score"]
+            submission.flagged = bool(result.flags or result.error)
+        gradebook.db.commit()
 
 
-def autograde(chapter: str, course: Path) -> dict[str, tuple[float, float]]:
-    assignment = _chapter_path(chapter).stem
-    result = nbgrader("autograde", assignment, "--force", "--create", course=course)
-    if result.returncode != 0:
+def _write_graded_notebook(path: Path, submission: Path, result) -> None:
+    """The submission with what each cell printed, for feedback (best effort)."""
+    try:
+        nb = nbformat.read(submission, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable submission has no feedback
+        return
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for cell in code:
+        cell.outputs = []
+    for item in result.outputs:
+        if not isinstance(item, dict) or not isinstance(item.get("index"), int):
+            continue
+        if 0 <= item["index"] < len(code):
+            cell = code[item["index"]]
+            text = item.get("text")
+            if isinstance(text, str) and text:
+                cell.outputs.append(nbformat.v4.new_output("stream", text=text))
+            error = item.get("error")
+            if isinstance(error, dict):
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename=str(error.get("ename")),
+                        evalue=str(error.get("evalue")),
+                        traceback=[f"{error.get('ename')}: {error.get('evalue')}"],
+                    )
+                )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def autograde(
+    chapter: str, course: Path, timeout: float = grading.SUBMISSION_TIMEOUT
+) -> dict[str, grading.Result]:
+    """Grade every submission of ``chapter``; one bad submission never stops the rest.
+
+    Returns {student: Result} and writes ``<course>/autograde.json``.
+    """
+    assignment, source, release, expected_path = _paths(chapter, course)
+    if not source.exists() or not release.exists():
         raise SystemExit(
-            f"error: nbgrader autograde failed:\n{result.stdout}{result.stderr}"
+            f"error: no assignment {assignment} in {course}; run "
+            f"`python -m booktools.assignment create {assignment} --course {course}`"
         )
-    return scores(assignment, course)
+    try:
+        sandbox.check()
+    except sandbox.SandboxUnavailable as error:
+        raise SystemExit(f"error: {error}") from None
+    if not expected_path.exists():
+        save_expected(chapter, course)
+    expected = json.loads(expected_path.read_text())
+    source_nb = nbformat.read(source, as_version=4)
+    release_nb = nbformat.read(release, as_version=4)
+    results: dict[str, grading.Result] = {}
+    for folder in sorted((course / "submitted").glob("*")):
+        if not (folder / assignment).is_dir():
+            continue
+        student = folder.name
+        path = folder / assignment / source.name
+        if not path.is_file() and not path.is_symlink():
+            result = grading.Result(
+                max_score=sum(
+                    r["points"] for r in grading.grading_rules(source_nb).values()
+                )
+            )
+            result.error = f"no {source.name} in {path.parent}"
+        else:
+            try:
+                result = grading.grade(path, source_nb, release_nb, expected, timeout)
+            except Exception as error:  # noqa: BLE001 - never stop the class
+                result = grading.Result(error=f"grader error: {error!r}")
+        results[student] = result
+        graded = course / "autograded" / student / assignment / source.name
+        _write_graded_notebook(graded, path, result)
+    report = {
+        "assignment": assignment,
+        "students": {student: r.as_json() for student, r in results.items()},
+    }
+    (course / "autograde.json").write_text(json.dumps(report, indent=2))
+    try:
+        _write_gradebook(assignment, course, results)
+    except Exception as error:  # noqa: BLE001 - the JSON report is already written
+        print(f"warning: the gradebook was not updated: {error}", file=sys.stderr)
+    return results
+
+
+def print_table(results: dict[str, grading.Result]) -> None:
+    if not results:
+        print("no submissions found")
+        return
+    for student, r in sorted(results.items()):
+        note = f"  error: {r.error}" if r.error else ""
+        note += f"  flagged ({len(r.flags)}): {r.flags[0]}" if r.flags else ""
+        print(
+            f"{student:20s} {r.score:6.1f} / {r.max_score:.1f} {r.seconds:5.0f} s{note}"
+        )
+    errors = sum(1 for r in results.values() if r.error)
+    flagged = sum(1 for r in results.values() if r.flags)
+    print(
+        f"graded {len(results)} submissions: {errors} could not be run (score 0), "
+        f"{flagged} flagged for review; details in autograde.json"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument(
             "--course", type=Path, required=True, help="the nbgrader course folder"
         )
+        if name == "autograde":
+            command.add_argument(
+                "--timeout",
+                type=float,
+                default=grading.SUBMISSION_TIMEOUT,
+                help="seconds allowed for one submission (default %(default)s)",
+            )
     args = parser.parse_args(argv)
     course = args.course.expanduser().resolve()
     if args.command == "create":
@@ -155,11 +305,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{student.parent.name}/{student.name}"
         )
     else:
-        table = autograde(args.chapter, course)
-        if not table:
-            print("no submissions found")
-        for student, (score, maximum) in sorted(table.items()):
-            print(f"{student:20s} {score:6.1f} / {maximum:.1f}")
+        results = autograde(args.chapter, course, timeout=args.timeout)
+        print_table(results)
+        print(f"results: {course / 'autograde.json'}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 The install source is derived from ``_config.yml``, the single place the repository is
 configured, so the Colab button and the package install can never point at different
-places.
+places: both use the repository's student-edition branch, which holds no solutions.
 
     python -m booktools.setup_cell          # rewrite the setup cells
     python -m booktools.setup_cell --check  # exit 1 if any notebook is out of date
@@ -17,12 +17,23 @@ from pathlib import Path
 import nbformat
 
 from booktools.config import chapter_notebooks, install_source
+from booktools.editions import STUDENT_BRANCH
 
 SETUP_TAGS = ["remove-cell"]
 
 
+def colab_install_source() -> str:
+    """What Colab installs: the configured repository's student-edition branch.
+
+    That branch (``python -m booktools.editions student-branch``) holds the package and
+    the notebooks without solutions; ``main`` holds the masters, which a course keeps
+    private, so the public path never points at them.
+    """
+    return install_source().rsplit("@", 1)[0] + f"@{STUDENT_BRANCH}"
+
+
 def setup_cell_source(source: str | None = None) -> str:
-    source = source or install_source()
+    source = source or colab_install_source()
     return (
         "# Setup: in Colab, install the book's helper package "
         "(numpy, torch and matplotlib are\n"
