@@ -1,8 +1,7 @@
 """A small, visible training loop for classifiers, and how to evaluate them.
 
     train(model, x, y, epochs=..., batch_size=64, lr=1e-3, seed=0, decay=True,
-          max_grad_norm=None, device="cpu", threads=None)
-        -> mean training loss of each epoch
+          device="cpu", threads=None) -> mean training loss of each epoch
     predict(model, x, batch_size=512, device="cpu") -> predicted class of each example
     confusion_matrix(y_true, y_pred, n_classes) -> C, C[i, j] = #(true i, predicted j)
 
@@ -11,9 +10,7 @@ The loop is Adam (torch.optim.Adam) on the cross-entropy loss
 generator seeded with ``seed``. With ``decay`` the learning rate falls from ``lr`` to 0
 along a half cosine over all the steps (torch.optim.lr_scheduler.CosineAnnealingLR):
 large steps early to learn fast, small steps late so the last updates do not undo
-progress. With ``max_grad_norm`` every gradient is clipped to that norm before the
-update (torch.nn.utils.clip_grad_norm_), which keeps recurrent networks from taking
-the huge steps their exploding gradients ask for.
+progress.
 ``confusion_matrix`` counts what ``sklearn.metrics.confusion_matrix`` counts.
 """
 
@@ -39,7 +36,6 @@ def train(
     lr: float = 1e-3,
     seed: int = 0,
     decay: bool = True,
-    max_grad_norm: float | None = None,
     device: str | torch.device = "cpu",
     threads: int | None = None,
 ) -> list[float]:
@@ -66,24 +62,18 @@ def train(
     batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     lr = checks.positive(lr, "lr")
     seed = checks.integer(seed, "seed")
-    if max_grad_norm is not None:
-        max_grad_norm = checks.positive(max_grad_norm, "max_grad_norm")
     if threads is not None:
         threads = checks.integer(threads, "threads", minimum=1)
     previous_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        return _train(
-            model, x, y, epochs, batch_size, lr, seed, decay, max_grad_norm, device
-        )
+        return _train(model, x, y, epochs, batch_size, lr, seed, decay, device)
     finally:
         torch.set_num_threads(previous_threads)
 
 
-def _train(
-    model, x, y, epochs, batch_size, lr, seed, decay, max_grad_norm, device
-) -> list[float]:
+def _train(model, x, y, epochs, batch_size, lr, seed, decay, device) -> list[float]:
     model.to(device)
     generator = torch.Generator().manual_seed(seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr)
@@ -102,8 +92,6 @@ def _train(
             loss = F.cross_entropy(model(inputs), targets)  # forward
             optimiser.zero_grad()
             loss.backward()  # backward
-            if max_grad_norm is not None:  # rescale the gradient to at most this norm
-                nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
             optimiser.step()  # update
             if scheduler is not None:
                 scheduler.step()
