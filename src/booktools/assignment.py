@@ -122,12 +122,17 @@ def create(chapter: str, course: Path) -> Path:
             f"error: the student notebook {student} still contains {leftovers}; "
             f"check {course / 'nbgrader_config.py'}"
         )
+    _require_sandbox()
+    save_expected(chapter, course)
+    return student
+
+
+def _require_sandbox() -> None:
+    """Stop with the sandbox's own message when grading could not be sandboxed."""
     try:
         sandbox.check()
     except sandbox.SandboxUnavailable as error:
         raise SystemExit(f"error: {error}") from None
-    save_expected(chapter, course)
-    return student
 
 
 def _paths(chapter: str, course: Path) -> tuple[str, Path, Path, Path]:
@@ -216,10 +221,7 @@ def autograde(
             f"error: no assignment {assignment} in {course}; run "
             f"`python -m booktools.assignment create {assignment} --course {course}`"
         )
-    try:
-        sandbox.check()
-    except sandbox.SandboxUnavailable as error:
-        raise SystemExit(f"error: {error}") from None
+    _require_sandbox()
     if not expected_path.exists():
         save_expected(chapter, course)
     expected = json.loads(expected_path.read_text())
