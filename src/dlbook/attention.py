@@ -10,8 +10,9 @@
 Masks are True where attention is allowed. PyTorch's boolean masks differ:
 ``torch.nn.functional.scaled_dot_product_attention`` also takes True as allowed, but
 ``torch.nn.MultiheadAttention``'s ``attn_mask`` takes True as *forbidden*, the negation
-of ours. A query whose mask allows no key at all has no meaningful output (torch
-returns NaN there); these functions raise a ValueError that names the row instead.
+of ours. A query whose mask allows no key at all has no meaningful output (torch 2.13's
+scaled_dot_product_attention returns zeros there, MultiheadAttention NaN); these
+functions raise a ValueError that names the row instead.
 """
 
 from __future__ import annotations
