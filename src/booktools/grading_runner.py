@@ -481,6 +481,10 @@ def main(job_path: str, results_path: str) -> int:
                 trusted.update(
                     (k, v) for k, v in namespace.items() if _library_object(v)
                 )
+                # a name the book itself rebinds to its own object (a loop variable
+                # that held a torch module, then a lambda) is no longer watched
+                for k in [k for k, v in trusted.items() if namespace.get(k) is not v]:
+                    del trusted[k]
             else:
                 # what a student cell changed lives no longer than that cell
                 note(undo())
