@@ -337,7 +337,9 @@ CHECKING = {
     "rnn",
     "scalar_mlp",
     "timing",
+    "tokenize",
     "training",
+    "transformer",
 }
 
 
