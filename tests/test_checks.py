@@ -336,6 +336,7 @@ CHECKING = {
     "perceptron",
     "rnn",
     "scalar_mlp",
+    "seq2seq",
     "timing",
     "tokenize",
     "training",
