@@ -13,7 +13,7 @@ Training repeats one step num_merges times:
     replace every occurrence of (a, b) by a new token, 256 + i
 
 Like GPT-2's tokenizer, the text is first cut into chunks (a word with its leading
-space, a run of digits, of punctuation or of white space) and no merge crosses a chunk
+space, a run of digits, of other symbols or of white space) and no merge crosses a chunk
 boundary, so " the" can become one token but "e t" never does. Encoding a chunk applies
 the merges in the order they were learned, which reproduces what training did.
 """
@@ -28,9 +28,9 @@ from dlbook import checks
 
 __all__ = ["train_bpe", "BPETokenizer", "split_chunks"]
 
-# A word with its leading space, digits, punctuation, or white space; "." (with DOTALL)
-# catches anything left over ("_", say), so the chunks always join back to the text.
-_CHUNK = re.compile(r" ?[^\W\d_]+| ?\d+| ?[^\w\s]+|\s+(?!\S)|\s+|.", re.DOTALL)
+# A word with its leading space, digits, other symbols (underscores too), or white
+# space; "." (with DOTALL) catches anything left, so the chunks join back to the text.
+_CHUNK = re.compile(r" ?[^\W\d_]+| ?\d+| ?(?:[^\w\s]|_)+|\s+(?!\S)|\s+|.", re.DOTALL)
 
 
 def split_chunks(text: str) -> list[str]:
