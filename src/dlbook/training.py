@@ -12,9 +12,26 @@ along a half cosine over all the steps (torch.optim.lr_scheduler.CosineAnnealing
 large steps early to learn fast, small steps late so the last updates do not undo
 progress.
 ``confusion_matrix`` counts what ``sklearn.metrics.confusion_matrix`` counts.
+
+Language models (chapter 8):
+
+    warmup_cosine(step, max_lr, warmup_steps, total_steps, min_lr=0.0) -> learning rate
+    train_language_model(model, train_ids, steps=..., batch_size=..., block_size=...,
+        max_lr=..., warmup_steps=..., ...) -> history (losses, learning rates, time)
+    mean_nats(model, ids, block_size, count=None) -> average next-token cross-entropy
+
+``train_language_model`` is AdamW (weight decay on the weight matrices and embeddings,
+none on biases and layer norms) on random windows of block_size + 1 tokens of the
+training ids: the model reads the first block_size and is scored on predicting each
+following token. The learning rate rises linearly for warmup_steps (the first updates,
+made with unreliable Adam statistics, stay small) and then falls along a half cosine to
+min_lr at the last step.
 """
 
 from __future__ import annotations
+
+import math
+import time
 
 import numpy as np
 import torch
@@ -23,7 +40,14 @@ from torch import nn
 
 from dlbook import checks
 
-__all__ = ["train", "predict", "confusion_matrix"]
+__all__ = [
+    "train",
+    "predict",
+    "confusion_matrix",
+    "warmup_cosine",
+    "train_language_model",
+    "mean_nats",
+]
 
 
 def train(
@@ -132,3 +156,182 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (y_true, y_pred), 1)  # one count per (true, predicted) pair
     return counts
+
+
+# -- language models -------------------------------------------------------------------
+def warmup_cosine(
+    step: int, max_lr: float, warmup_steps: int, total_steps: int, min_lr: float = 0.0
+) -> float:
+    """The learning rate at ``step`` (0-based): max_lr * (step + 1) / warmup_steps while
+    warming up, then min_lr + (max_lr - min_lr) (1 + cos(pi s)) / 2 where s goes from 0
+    after the warm-up to 1 at the last step, total_steps - 1."""
+    step = checks.integer(step, "step", minimum=0)
+    max_lr = checks.positive(max_lr, "max_lr")
+    warmup_steps = checks.integer(warmup_steps, "warmup_steps", minimum=0)
+    total_steps = checks.integer(total_steps, "total_steps", minimum=1)
+    min_lr = checks.number(min_lr, "min_lr", minimum=0.0)
+    if warmup_steps >= total_steps:
+        raise ValueError(
+            f"warmup_steps must be < total_steps = {total_steps}, got {warmup_steps}"
+        )
+    if step < warmup_steps:
+        return max_lr * (step + 1) / warmup_steps
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - 1 - warmup_steps))
+    return min_lr + 0.5 * (max_lr - min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def train_language_model(
+    model: nn.Module,
+    train_ids: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int,
+    block_size: int,
+    max_lr: float,
+    warmup_steps: int,
+    min_lr: float = 0.0,
+    weight_decay: float = 0.1,
+    valid_ids: torch.Tensor | None = None,
+    eval_every: int | None = None,
+    eval_count: int | None = None,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    threads: int | None = None,
+) -> dict:
+    """Train ``model`` (ids (N, T) -> scores (N, T, V)) in place on the 1-D tensor of
+    token ids ``train_ids``; the gradient is clipped to norm 1.
+
+    valid_ids, eval_every, eval_count: every eval_every steps and after the last, the
+    validation loss mean_nats(model, valid_ids, block_size, eval_count).
+    Returns a dict of lists: "train_loss" and "lr" (one per step), "eval_step" and
+    "valid_loss"; and "seconds" (time spent in training steps, without evaluation) and
+    "tokens" (predictions trained on).
+    """
+    model = checks.instance(model, "model", nn.Module)
+    train_ids = _token_ids(train_ids, "train_ids")
+    steps = checks.integer(steps, "steps", minimum=1)
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+    block_size = checks.integer(block_size, "block_size", minimum=1)
+    if len(train_ids) < block_size + 1:
+        raise ValueError(
+            f"train_ids must hold more than block_size = {block_size} tokens, "
+            f"got {len(train_ids)}"
+        )
+    warmup_cosine(0, max_lr, warmup_steps, steps, min_lr)  # checks the schedule
+    weight_decay = checks.number(weight_decay, "weight_decay", minimum=0.0)
+    if valid_ids is not None:
+        valid_ids = _token_ids(valid_ids, "valid_ids")
+        eval_every = checks.integer(eval_every or steps, "eval_every", minimum=1)
+    seed = checks.integer(seed, "seed")
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(checks.integer(threads, "threads", minimum=1))
+    try:
+        return _train_language_model(
+            model, train_ids, steps, batch_size, block_size, max_lr, warmup_steps,
+            min_lr, weight_decay, valid_ids, eval_every, eval_count, seed, device,
+        )  # fmt: skip
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _train_language_model(
+    model, train_ids, steps, batch_size, block_size, max_lr, warmup_steps, min_lr,
+    weight_decay, valid_ids, eval_every, eval_count, seed, device,
+):  # fmt: skip
+    model.to(device)
+    matrices = [p for p in model.parameters() if p.ndim >= 2]  # weights, embeddings
+    others = [p for p in model.parameters() if p.ndim < 2]  # biases, norm scales
+    optimiser = torch.optim.AdamW(
+        [{"params": matrices, "weight_decay": weight_decay},
+         {"params": others, "weight_decay": 0.0}],
+        lr=max_lr, betas=(0.9, 0.95),
+    )  # fmt: skip
+    generator = torch.Generator().manual_seed(seed)
+    offsets = torch.arange(block_size + 1)
+    history = {"train_loss": [], "lr": [], "eval_step": [], "valid_loss": []}
+    seconds = 0.0
+    for step in range(steps):
+        model.train()
+        start = time.perf_counter()
+        lr = warmup_cosine(step, max_lr, warmup_steps, steps, min_lr)
+        for group in optimiser.param_groups:
+            group["lr"] = lr
+        starts = torch.randint(
+            len(train_ids) - block_size, (batch_size,), generator=generator
+        )
+        window = train_ids[starts[:, None] + offsets].to(device)  # (N, block_size + 1)
+        scores = model(window[:, :-1])  # (N, T, V): a prediction at every position
+        loss = F.cross_entropy(scores.flatten(0, 1), window[:, 1:].flatten())
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        history["train_loss"].append(loss.item())  # .item() waits for the step
+        history["lr"].append(lr)
+        seconds += time.perf_counter() - start
+        last = step == steps - 1
+        if valid_ids is not None and ((step + 1) % eval_every == 0 or last):
+            history["eval_step"].append(step + 1)
+            history["valid_loss"].append(
+                mean_nats(model, valid_ids, block_size, eval_count, device=device)
+            )
+    model.eval()
+    history["seconds"] = seconds
+    history["tokens"] = steps * batch_size * block_size
+    return history
+
+
+@torch.no_grad()
+def mean_nats(
+    model: nn.Module,
+    ids: torch.Tensor,
+    block_size: int,
+    count: int | None = None,
+    batch_size: int = 64,
+    device: str | torch.device = "cpu",
+) -> float:
+    """The average cross-entropy (nats per token) of predicting ids[1 : count + 1], read
+    in consecutive windows of block_size tokens, each from a fresh start.
+
+    count: how many predictions to score, a multiple of block_size (None: as many
+    whole windows as the ids hold). Scoring the same count on the same ids makes
+    models with different contexts comparable.
+    """
+    model = checks.instance(model, "model", nn.Module)
+    ids = _token_ids(ids, "ids")
+    block_size = checks.integer(block_size, "block_size", minimum=1)
+    most = (len(ids) - 1) // block_size * block_size
+    if count is None:
+        count = most
+    count = checks.integer(count, "count", minimum=1)
+    if count % block_size or count > most:
+        raise ValueError(
+            f"count must be a multiple of block_size = {block_size} and at most "
+            f"{most} for {len(ids)} ids, got {count}"
+        )
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+    was_training = model.training
+    model.eval()
+    inputs = ids[:count].view(-1, block_size)  # (windows, block_size)
+    targets = ids[1 : count + 1].view(-1, block_size)
+    total = 0.0
+    for i in range(0, len(inputs), batch_size):
+        scores = model(inputs[i : i + batch_size].to(device))
+        total += F.cross_entropy(
+            scores.flatten(0, 1).double(),
+            targets[i : i + batch_size].flatten().to(device),
+            reduction="sum",
+        ).item()
+    model.train(was_training)
+    return total / count
+
+
+def _token_ids(ids, name: str) -> torch.Tensor:
+    ids = checks.instance(ids, name, torch.Tensor)
+    if ids.ndim != 1 or ids.dtype != torch.long:
+        raise ValueError(
+            f"{name} must be a 1-D tensor of token ids (torch.long), got shape "
+            f"{tuple(ids.shape)} and dtype {ids.dtype}"
+        )
+    return ids
