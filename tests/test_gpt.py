@@ -199,3 +199,25 @@ def test_bad_training_input_is_named():
             model, torch.zeros(16, dtype=torch.long), steps=1, batch_size=1,
             block_size=16, max_lr=1e-3, warmup_steps=0,
         )  # fmt: skip
+
+
+def test_training_split_into_runs_equals_one_run():
+    ids = torch.arange(300) % 5
+    settings = dict(steps=12, batch_size=4, block_size=8, max_lr=1e-2, warmup_steps=2,
+                    valid_ids=ids[:41], eval_every=5)  # fmt: skip
+    torch.manual_seed(7)
+    whole = training.train_language_model(gpt.GPT(gpt.GPTConfig(8, 5, 1, 1, 8)), ids,
+                                          **settings)  # fmt: skip
+    torch.manual_seed(7)
+    run = training.LanguageModelTraining(gpt.GPT(gpt.GPTConfig(8, 5, 1, 1, 8)), ids,
+                                         **settings)  # fmt: skip
+    run.run(5)
+    run.run(4)
+    split = run.run()
+    assert split["train_loss"] == whole["train_loss"]
+    assert split["eval_step"] == [5, 10, 12] == whole["eval_step"]
+    assert split["valid_loss"] == whole["valid_loss"]
+    with pytest.raises(
+        ValueError, match="steps must be at most the 0 steps left of 12"
+    ):
+        run.run(1)

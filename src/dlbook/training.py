@@ -16,16 +16,17 @@ progress.
 Language models (chapter 8):
 
     warmup_cosine(step, max_lr, warmup_steps, total_steps, min_lr=0.0) -> learning rate
-    train_language_model(model, train_ids, steps=..., batch_size=..., block_size=...,
-        max_lr=..., warmup_steps=..., ...) -> history (losses, learning rates, time)
+    LanguageModelTraining(model, train_ids, steps=..., batch_size=..., block_size=...,
+        max_lr=..., warmup_steps=..., ...): .run(n) takes the next n steps
+    train_language_model(model, train_ids, ...) -> history (losses, rates, time)
     mean_nats(model, ids, block_size, count=None) -> average next-token cross-entropy
 
-``train_language_model`` is AdamW (weight decay on the weight matrices and embeddings,
-none on biases and layer norms) on random windows of block_size + 1 tokens of the
-training ids: the model reads the first block_size and is scored on predicting each
-following token. The learning rate rises linearly for warmup_steps (the first updates,
-made with unreliable Adam statistics, stay small) and then falls along a half cosine to
-min_lr at the last step.
+The language-model training is AdamW (weight decay on the weight matrices and
+embeddings, none on biases and layer norms) on random windows of block_size + 1 tokens
+of the training ids: the model reads the first block_size and is scored on predicting
+each following token. The learning rate rises linearly for warmup_steps (the first
+updates, made with unreliable Adam statistics, stay small) and then falls along a half
+cosine to min_lr at the last step.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "confusion_matrix",
     "warmup_cosine",
     "train_language_model",
+    "LanguageModelTraining",
     "mean_nats",
 ]
 
@@ -180,106 +182,122 @@ def warmup_cosine(
     return min_lr + 0.5 * (max_lr - min_lr) * (1 + math.cos(math.pi * progress))
 
 
-def train_language_model(
-    model: nn.Module,
-    train_ids: torch.Tensor,
-    *,
-    steps: int,
-    batch_size: int,
-    block_size: int,
-    max_lr: float,
-    warmup_steps: int,
-    min_lr: float = 0.0,
-    weight_decay: float = 0.1,
-    valid_ids: torch.Tensor | None = None,
-    eval_every: int | None = None,
-    eval_count: int | None = None,
-    seed: int = 0,
-    device: str | torch.device = "cpu",
-    threads: int | None = None,
-) -> dict:
-    """Train ``model`` (ids (N, T) -> scores (N, T, V)) in place on the 1-D tensor of
-    token ids ``train_ids``; the gradient is clipped to norm 1.
+def train_language_model(model: nn.Module, train_ids: torch.Tensor, **settings) -> dict:
+    """LanguageModelTraining(model, train_ids, **settings).run(): all the steps at
+    once; returns the history."""
+    return LanguageModelTraining(model, train_ids, **settings).run()
 
+
+class LanguageModelTraining:
+    """Train ``model`` (ids (N, T) -> scores (N, T, V)) in place on the 1-D tensor of
+    token ids ``train_ids``, in as many calls of ``run`` as wanted; the gradient is
+    clipped to norm 1.
+
+    steps: the length of the whole schedule; run(n) takes the next n steps (None: all
+    that remain), so a long training can be split across notebook cells.
     valid_ids, eval_every, eval_count: every eval_every steps and after the last, the
     validation loss mean_nats(model, valid_ids, block_size, eval_count).
-    Returns a dict of lists: "train_loss" and "lr" (one per step), "eval_step" and
-    "valid_loss"; and "seconds" (time spent in training steps, without evaluation) and
-    "tokens" (predictions trained on).
+    ``history``: lists "train_loss" and "lr" (one per step), "eval_step" and
+    "valid_loss"; "seconds" (time spent in training steps, without evaluation) and
+    "tokens" (predictions trained on) so far.
     """
-    model = checks.instance(model, "model", nn.Module)
-    train_ids = _token_ids(train_ids, "train_ids")
-    steps = checks.integer(steps, "steps", minimum=1)
-    batch_size = checks.integer(batch_size, "batch_size", minimum=1)
-    block_size = checks.integer(block_size, "block_size", minimum=1)
-    if len(train_ids) < block_size + 1:
-        raise ValueError(
-            f"train_ids must hold more than block_size = {block_size} tokens, "
-            f"got {len(train_ids)}"
-        )
-    warmup_cosine(0, max_lr, warmup_steps, steps, min_lr)  # checks the schedule
-    weight_decay = checks.number(weight_decay, "weight_decay", minimum=0.0)
-    if valid_ids is not None:
-        valid_ids = _token_ids(valid_ids, "valid_ids")
-        eval_every = checks.integer(eval_every or steps, "eval_every", minimum=1)
-    seed = checks.integer(seed, "seed")
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(checks.integer(threads, "threads", minimum=1))
-    try:
-        return _train_language_model(
-            model, train_ids, steps, batch_size, block_size, max_lr, warmup_steps,
-            min_lr, weight_decay, valid_ids, eval_every, eval_count, seed, device,
-        )  # fmt: skip
-    finally:
-        torch.set_num_threads(previous_threads)
 
-
-def _train_language_model(
-    model, train_ids, steps, batch_size, block_size, max_lr, warmup_steps, min_lr,
-    weight_decay, valid_ids, eval_every, eval_count, seed, device,
-):  # fmt: skip
-    model.to(device)
-    matrices = [p for p in model.parameters() if p.ndim >= 2]  # weights, embeddings
-    others = [p for p in model.parameters() if p.ndim < 2]  # biases, norm scales
-    optimiser = torch.optim.AdamW(
-        [{"params": matrices, "weight_decay": weight_decay},
-         {"params": others, "weight_decay": 0.0}],
-        lr=max_lr, betas=(0.9, 0.95),
-    )  # fmt: skip
-    generator = torch.Generator().manual_seed(seed)
-    offsets = torch.arange(block_size + 1)
-    history = {"train_loss": [], "lr": [], "eval_step": [], "valid_loss": []}
-    seconds = 0.0
-    for step in range(steps):
-        model.train()
-        start = time.perf_counter()
-        lr = warmup_cosine(step, max_lr, warmup_steps, steps, min_lr)
-        for group in optimiser.param_groups:
-            group["lr"] = lr
-        starts = torch.randint(
-            len(train_ids) - block_size, (batch_size,), generator=generator
-        )
-        window = train_ids[starts[:, None] + offsets].to(device)  # (N, block_size + 1)
-        scores = model(window[:, :-1])  # (N, T, V): a prediction at every position
-        loss = F.cross_entropy(scores.flatten(0, 1), window[:, 1:].flatten())
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimiser.step()
-        history["train_loss"].append(loss.item())  # .item() waits for the step
-        history["lr"].append(lr)
-        seconds += time.perf_counter() - start
-        last = step == steps - 1
-        if valid_ids is not None and ((step + 1) % eval_every == 0 or last):
-            history["eval_step"].append(step + 1)
-            history["valid_loss"].append(
-                mean_nats(model, valid_ids, block_size, eval_count, device=device)
+    def __init__(
+        self,
+        model: nn.Module,
+        train_ids: torch.Tensor,
+        *,
+        steps: int,
+        batch_size: int,
+        block_size: int,
+        max_lr: float,
+        warmup_steps: int,
+        min_lr: float = 0.0,
+        weight_decay: float = 0.1,
+        valid_ids: torch.Tensor | None = None,
+        eval_every: int | None = None,
+        eval_count: int | None = None,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ):
+        self.model = checks.instance(model, "model", nn.Module)
+        self.train_ids = _token_ids(train_ids, "train_ids")
+        self.steps = checks.integer(steps, "steps", minimum=1)
+        self.batch_size = checks.integer(batch_size, "batch_size", minimum=1)
+        self.block_size = checks.integer(block_size, "block_size", minimum=1)
+        if len(self.train_ids) < self.block_size + 1:
+            raise ValueError(
+                f"train_ids must hold more than block_size = {self.block_size} tokens, "
+                f"got {len(self.train_ids)}"
             )
-    model.eval()
-    history["seconds"] = seconds
-    history["tokens"] = steps * batch_size * block_size
-    return history
+        warmup_cosine(0, max_lr, warmup_steps, steps, min_lr)  # checks the schedule
+        self.schedule = (max_lr, warmup_steps, steps, min_lr)
+        weight_decay = checks.number(weight_decay, "weight_decay", minimum=0.0)
+        self.valid_ids = None
+        if valid_ids is not None:
+            self.valid_ids = _token_ids(valid_ids, "valid_ids")
+            self.eval_every = checks.integer(
+                eval_every or steps, "eval_every", minimum=1
+            )
+            self.eval_count = eval_count
+        self.device = device
+        self.model.to(device)
+        matrices = [p for p in model.parameters() if p.ndim >= 2]  # weights, embeddings
+        others = [p for p in model.parameters() if p.ndim < 2]  # biases, norm scales
+        self.optimiser = torch.optim.AdamW(
+            [{"params": matrices, "weight_decay": weight_decay},
+             {"params": others, "weight_decay": 0.0}],
+            lr=max_lr, betas=(0.9, 0.95),
+        )  # fmt: skip
+        self.generator = torch.Generator().manual_seed(checks.integer(seed, "seed"))
+        self.step = 0  # steps taken so far
+        self.history = {"train_loss": [], "lr": [], "eval_step": [], "valid_loss": [],
+                        "seconds": 0.0, "tokens": 0}  # fmt: skip
+
+    def run(self, steps: int | None = None) -> dict:
+        """Take the next ``steps`` steps of the schedule (None: the rest); returns the
+        history so far."""
+        remaining = self.steps - self.step
+        steps = (
+            remaining if steps is None else checks.integer(steps, "steps", minimum=0)
+        )
+        if steps > remaining:
+            raise ValueError(
+                f"steps must be at most the {remaining} steps left of {self.steps}, "
+                f"got {steps}"
+            )
+        offsets = torch.arange(self.block_size + 1)
+        for _ in range(steps):
+            self.model.train()
+            start = time.perf_counter()
+            lr = warmup_cosine(self.step, *self.schedule)
+            for group in self.optimiser.param_groups:
+                group["lr"] = lr
+            starts = torch.randint(
+                len(self.train_ids) - self.block_size, (self.batch_size,),
+                generator=self.generator,
+            )  # fmt: skip
+            window = self.train_ids[starts[:, None] + offsets].to(self.device)
+            scores = self.model(window[:, :-1])  # (N, T, V): a guess at every position
+            loss = F.cross_entropy(scores.flatten(0, 1), window[:, 1:].flatten())
+            self.optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimiser.step()
+            self.history["train_loss"].append(loss.item())  # .item() waits for the step
+            self.history["lr"].append(lr)
+            self.history["seconds"] += time.perf_counter() - start
+            self.history["tokens"] += self.batch_size * self.block_size
+            self.step += 1
+            if self.valid_ids is not None and (
+                self.step % self.eval_every == 0 or self.step == self.steps
+            ):
+                self.history["eval_step"].append(self.step)
+                self.history["valid_loss"].append(mean_nats(
+                    self.model, self.valid_ids, self.block_size, self.eval_count,
+                    device=self.device))  # fmt: skip
+        self.model.eval()
+        return self.history
 
 
 @torch.no_grad()
