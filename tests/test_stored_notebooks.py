@@ -1,5 +1,5 @@
-"""The chapters are stored small: an interactive figure keeps one picture, not every
-frame (see booktools.slim)."""
+"""The chapters are stored small (an interactive figure keeps one picture, not every
+frame: see booktools.slim), and their printed output fits the page's text column."""
 
 from __future__ import annotations
 
@@ -25,6 +25,24 @@ def test_stored_chapter_keeps_one_picture_per_interactive_figure(notebook):
     assert slim.slim_notebook(nb) == 0, (
         f"{notebook.name} stores every frame of its interactive figures: run "
         f"`.venv/bin/python -m booktools.slim {notebook.relative_to(REPO_ROOT)}`"
+    )
+
+
+@pytest.mark.parametrize("notebook", chapter_notebooks(REPO_ROOT), ids=lambda p: p.stem)
+def test_printed_output_fits_the_text_column(notebook):
+    # what a cell prints is shown as preformatted text: a longer line scrolls sideways
+    nb = nbformat.read(notebook, as_version=4)
+    wide = [
+        (index, line)
+        for index, cell in enumerate(nb.cells)
+        for output in cell.get("outputs", [])
+        if output.output_type == "stream"
+        for line in output.text.splitlines()
+        if len(line) > 88
+    ]
+    assert not wide, (
+        f"{notebook.name}: {len(wide)} printed lines are wider than 88 characters, "
+        f"the first in cell {wide[0][0]}: {wide[0][1][:60]!r}..."
     )
 
 
