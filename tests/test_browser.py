@@ -198,7 +198,7 @@ def test_chapter_has_one_well_formed_colab_link(visit, path):
     for href in set(hrefs):
         assert re.fullmatch(
             r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/"
-            r"book/\d\d_\w+\.ipynb",
+            r"book/\d\d[a-z]?_\w+\.ipynb",
             href,
         ), href
         assert href.endswith(path.removeprefix("book/").replace(".html", ".ipynb"))

@@ -329,6 +329,7 @@ CHECKING = {
     "conv",
     "data",
     "decoding",
+    "distributed",
     "exercises",
     "gpt",
     "interactive",

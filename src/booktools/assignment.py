@@ -81,7 +81,7 @@ def _chapter_path(chapter: str) -> Path:
     name = Path(chapter).name.removesuffix(".ipynb")
     path = REPO_ROOT / "book" / f"{name}.ipynb"
     if not path.exists():
-        known = sorted(p.stem for p in (REPO_ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+        known = sorted(p.stem for p in (REPO_ROOT / "book").glob("[0-9][0-9]*_*.ipynb"))
         raise SystemExit(f"error: chapter {chapter!r} not found; choose one of {known}")
     return path
 
