@@ -121,9 +121,8 @@ def _train(args, rank: int, world: int, device) -> dict:
         n_head=4, n_embd=args.n_embd,
     )  # fmt: skip
     model = gpt.GPT(config).to(device=device, dtype=dtype)
-    ddp = DistributedDataParallel(
-        model
-    )  # broadcasts rank 0's weights, hooks all-reduce
+    # DDP broadcasts rank 0's weights, then all-reduces gradients during backward
+    ddp = DistributedDataParallel(model)
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr)
     step_seconds = []
     for step, (window,) in enumerate(loader):
