@@ -15,7 +15,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SITE = REPO_ROOT / "_build" / "html"
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from booktools.config import chapter_notebooks, toc_files  # noqa: E402
+from booktools.book.config import chapter_notebooks, toc_files  # noqa: E402
 
 
 def toc_pages() -> list[str]:
@@ -36,7 +36,7 @@ def built_site() -> Path:
     The book is built once per run.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "booktools.build"],
+        [sys.executable, "-m", "booktools.book.build"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,5 @@
 """Tools that maintain the book itself (not course material).
 
-Setup cells, editions, grading.
+- ``booktools.book``: building the book (setup cells, editions, the HTML build).
+- ``booktools.grading``: assignments and sandboxed autograding (security code).
 """

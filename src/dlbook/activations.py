@@ -74,182 +74,178 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 _GELU_FORMS = ("none", "tanh")  # torch's names: the exact GELU and its tanh form
 
 
-def _finish(result: np.ndarray, z: np.ndarray):
-    """Return a Python float for a scalar input, an array otherwise."""
-    return float(result) if z.ndim == 0 else result
-
-
 # -- threshold units -------------------------------------------------------------------
+@checks.elementwise
 def step(z):
     """Heaviside step: 1 where z >= 0, else 0 (Rosenblatt's perceptron, 0/1 outputs)."""
-    z = checks.array(z, "z")
-    return _finish(np.where(z >= 0, 1.0, 0.0), z)
+    return np.where(z >= 0, 1.0, 0.0)
 
 
+@checks.elementwise
 def step_grad(z):
     """Derivative of the step: 0 wherever it exists (everywhere but z = 0, where we
     also return 0)."""
-    z = checks.array(z, "z")
-    return _finish(np.zeros_like(z), z)
+    return np.zeros_like(z)
 
 
+@checks.elementwise
 def sign(z):
     """Sign unit with the lecture's convention sign(0) = +1 (``np.sign`` gives 0)."""
-    z = checks.array(z, "z")
-    return _finish(np.where(z >= 0, 1.0, -1.0), z)
+    return np.where(z >= 0, 1.0, -1.0)
 
 
+@checks.elementwise
 def sign_grad(z):
     """Derivative of the sign unit: 0 wherever it exists."""
-    z = checks.array(z, "z")
-    return _finish(np.zeros_like(z), z)
+    return np.zeros_like(z)
 
 
 # -- smooth squashing functions --------------------------------------------------------
+@checks.elementwise
 def sigmoid(z):
     """Logistic sigmoid 1 / (1 + e^-z), computed without overflow for large |z|."""
-    z = checks.array(z, "z")
     e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return _finish(np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)), z)
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+@checks.elementwise
 def sigmoid_grad(z):
     """sigma'(z) = sigma(z) (1 - sigma(z)); largest (1/4) at z = 0."""
-    z = checks.array(z, "z")
-    s = np.asarray(sigmoid(z))
-    return _finish(s * (1.0 - s), z)
+    s = sigmoid(z)
+    return s * (1.0 - s)
 
 
+@checks.elementwise
 def tanh(z):
     """Hyperbolic tangent (e^z - e^-z) / (e^z + e^-z) = 2 sigmoid(2z) - 1."""
-    z = checks.array(z, "z")
-    return _finish(np.tanh(z), z)
+    return np.tanh(z)
 
 
+@checks.elementwise
 def tanh_grad(z):
     """tanh'(z) = 1 - tanh(z)^2."""
-    z = checks.array(z, "z")
-    return _finish(1.0 - np.tanh(z) ** 2, z)
+    return 1.0 - np.tanh(z) ** 2
 
 
 # -- rectifiers ------------------------------------------------------------------------
+@checks.elementwise
 def relu(z):
     """Rectified linear unit max(z, 0)."""
-    z = checks.array(z, "z")
-    return _finish(np.maximum(z, 0.0), z)
+    return np.maximum(z, 0.0)
 
 
+@checks.elementwise
 def relu_grad(z):
     """1 where z > 0, else 0 (at the kink z = 0 we take 0, as PyTorch does)."""
-    z = checks.array(z, "z")
-    return _finish(np.where(z > 0, 1.0, 0.0), z)
+    return np.where(z > 0, 1.0, 0.0)
 
 
+@checks.elementwise
 def leaky_relu(z, alpha: float = 0.01):
     """max(z, 0) + alpha min(z, 0): a small slope alpha for negative inputs, so the
     gradient never dies (``torch.nn.functional.leaky_relu``)."""
     alpha = checks.number(alpha, "alpha", minimum=0)
-    z = checks.array(z, "z")
-    return _finish(np.where(z > 0, z, alpha * z), z)
+    return np.where(z > 0, z, alpha * z)
 
 
+@checks.elementwise
 def leaky_relu_grad(z, alpha: float = 0.01):
     """1 where z > 0, else alpha."""
     alpha = checks.number(alpha, "alpha", minimum=0)
-    z = checks.array(z, "z")
-    return _finish(np.where(z > 0, 1.0, alpha), z)
+    return np.where(z > 0, 1.0, alpha)
 
 
+@checks.elementwise
 def softplus(z):
     """log(1 + e^z), a smooth ReLU; ``logaddexp`` keeps it exact for large |z|."""
-    z = checks.array(z, "z")
-    return _finish(np.logaddexp(0.0, z), z)
+    return np.logaddexp(0.0, z)
 
 
+@checks.elementwise
 def softplus_grad(z):
     """softplus'(z) = sigmoid(z)."""
     return sigmoid(z)
 
 
+@checks.elementwise
 def elu(z, alpha: float = 1.0):
     """Exponential linear unit: z for z > 0, alpha (e^z - 1) otherwise; bounded below
     by -alpha (``torch.nn.functional.elu``)."""
     alpha = checks.positive(alpha, "alpha")
-    z = checks.array(z, "z")
     # expm1 is accurate near 0; min(z, 0) keeps exp from overflowing on the branch we
     # discard
-    return _finish(np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0))), z)
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
 
 
+@checks.elementwise
 def elu_grad(z, alpha: float = 1.0):
     """1 for z > 0, alpha e^z otherwise."""
     alpha = checks.positive(alpha, "alpha")
-    z = checks.array(z, "z")
-    return _finish(np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0))), z)
+    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
 
 
 # -- self-gated units ------------------------------------------------------------------
+@checks.elementwise
 def swish(z, beta: float = 1.0):
     """Swish z sigmoid(beta z); with beta = 1 it is PyTorch's SiLU."""
     beta = checks.number(beta, "beta", minimum=0)
-    z = checks.array(z, "z")
-    return _finish(z * np.asarray(sigmoid(beta * z)), z)
+    return z * sigmoid(beta * z)
 
 
+@checks.elementwise
 def swish_grad(z, beta: float = 1.0):
     """d/dz [z s(beta z)] = s + beta z s (1 - s), with s = sigmoid(beta z)."""
     beta = checks.number(beta, "beta", minimum=0)
-    z = checks.array(z, "z")
-    s = np.asarray(sigmoid(beta * z))
-    return _finish(s + beta * z * s * (1.0 - s), z)
+    s = sigmoid(beta * z)
+    return s + beta * z * s * (1.0 - s)
 
 
+@checks.elementwise
 def normal_cdf(z):
     """Phi(z) = (1 + erf(z / sqrt 2)) / 2, the standard normal distribution function."""
-    z = checks.array(z, "z")
-    return _finish(0.5 * (1.0 + np.asarray(_erf(z / _SQRT2), dtype=np.float64)), z)
+    return 0.5 * (1.0 + np.asarray(_erf(z / _SQRT2), dtype=np.float64))
 
 
+@checks.elementwise
 def normal_pdf(z):
     """phi(z) = exp(-z^2 / 2) / sqrt(2 pi), the standard normal density."""
-    z = checks.array(z, "z")
-    return _finish(np.exp(-0.5 * z**2) / math.sqrt(2.0 * math.pi), z)
+    return np.exp(-0.5 * z**2) / math.sqrt(2.0 * math.pi)
 
 
+@checks.elementwise
 def gelu(z, approximate: str = "none"):
     """Gaussian error linear unit z Phi(z); ``approximate="tanh"`` gives the cheaper
     0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))) that some models use."""
     approximate = checks.one_of(approximate, "approximate", _GELU_FORMS)
-    z = checks.array(z, "z")
     if approximate == "tanh":
         u = _SQRT_2_OVER_PI * (z + _GELU_TANH_C * z**3)
-        return _finish(0.5 * z * (1.0 + np.tanh(u)), z)
-    return _finish(z * np.asarray(normal_cdf(z)), z)
+        return 0.5 * z * (1.0 + np.tanh(u))
+    return z * normal_cdf(z)
 
 
+@checks.elementwise
 def gelu_grad(z, approximate: str = "none"):
     """Exact: Phi(z) + z phi(z). Tanh form: the product rule through
     u = c (z + 0.044715 z^3)."""
     approximate = checks.one_of(approximate, "approximate", _GELU_FORMS)
-    z = checks.array(z, "z")
     if approximate == "tanh":
         t = np.tanh(_SQRT_2_OVER_PI * (z + _GELU_TANH_C * z**3))
         du = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_TANH_C * z**2)
-        return _finish(0.5 * (1.0 + t) + 0.5 * z * (1.0 - t**2) * du, z)
-    return _finish(np.asarray(normal_cdf(z)) + z * np.asarray(normal_pdf(z)), z)
+        return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t**2) * du
+    return normal_cdf(z) + z * normal_pdf(z)
 
 
 # -- periodic --------------------------------------------------------------------------
+@checks.elementwise
 def sine(z):
     """sin(z): bounded and periodic (used in implicit neural representations)."""
-    z = checks.array(z, "z")
-    return _finish(np.sin(z), z)
+    return np.sin(z)
 
 
+@checks.elementwise
 def sine_grad(z):
     """sin'(z) = cos(z)."""
-    z = checks.array(z, "z")
-    return _finish(np.cos(z), z)
+    return np.cos(z)
 
 
 # -- vectors of scores -----------------------------------------------------------------
@@ -298,7 +294,7 @@ def numerical_derivative(f: Callable, z, h: float = 1e-5):
     slope = (
         np.asarray(f(z + h), dtype=np.float64) - np.asarray(f(z - h), dtype=np.float64)
     ) / (2.0 * h)
-    return _finish(slope, z)
+    return float(slope) if z.ndim == 0 else slope
 
 
 # -- the catalogue the chapter's table is printed from ---------------------------------

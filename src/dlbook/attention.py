@@ -1,9 +1,9 @@
-"""Attention from scratch in NumPy: a soft look-up of values, matching a query to keys.
+"""Attention from scratch in NumPy (chapters 6 and 7): a soft look-up of values,
+matching a query to keys.
 
     cosine_attention(query, keys, values, use_softmax=False) -> (weights, output)
     scaled_dot_product_attention(q, k, v, mask=None) -> (output, weights)
     causal_mask(n) -> (n, n) boolean, True where key index <= query index
-    softmax(scores, axis=-1) -> weights that sum to 1, stable for large scores
     multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
                          out_proj_weight, out_proj_bias, mask=None) -> (output, weights)
 
@@ -12,7 +12,8 @@ Masks are True where attention is allowed. PyTorch's boolean masks differ:
 ``torch.nn.MultiheadAttention``'s ``attn_mask`` takes True as *forbidden*, the negation
 of ours. A query whose mask allows no key at all has no meaningful output (torch 2.13's
 scaled_dot_product_attention returns zeros there, MultiheadAttention NaN); these
-functions raise a ValueError that names the row instead.
+functions raise a ValueError that names the row instead. The softmax that turns scores
+into weights is ``dlbook.activations.softmax``.
 """
 
 from __future__ import annotations
@@ -20,70 +21,59 @@ from __future__ import annotations
 import numpy as np
 
 from dlbook import checks
+from dlbook.activations import softmax
 
 __all__ = [
     "cosine_attention",
     "scaled_dot_product_attention",
     "causal_mask",
     "multi_head_attention",
-    "softmax",
 ]
 
-
-def softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(s_i) / sum_j exp(s_j) along ``axis``; the row maximum is subtracted first,
-    so scores of 1e4 give no overflow. Entries of -inf get weight 0."""
-    scores = np.asarray(scores, dtype=float)
-    shifted = scores - np.max(scores, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+# What the error says when queries, keys and values disagree (see checks.arrays).
+_AXES = {
+    "d": "{a} and {b} must have the same last axis (the feature size d)",
+    "S": "{a} and {b} must hold the same number of keys and values (axis -2)",
+}
 
 
 def cosine_attention(query, keys, values, use_softmax: bool = False):
     """Weights: cosine similarity of the query with each key; output: weights @ values.
 
-    query: (d,) or (L, d); keys: (S, d); values: (S, dv).
+    query: (d,), or (..., d) for several queries; keys: (S, d); values: (S, dv).
     use_softmax: turn the similarities into weights that sum to 1 (a softmax over keys).
-    Returns (weights (S,) or (L, S), output (dv,) or (L, dv)).
+    Returns (weights (..., S), output (..., dv)): (S,) and (dv,) for one query.
     """
-    query = checks.array(query, "query")
-    keys = checks.array(keys, "keys", shape=("S", "d"), nonempty=True)
-    values = checks.array(values, "values", shape=("S", "dv"))
-    single = query.ndim == 1
-    queries = checks.has_shape(query[None] if single else query, "query", ("L", "d"))
-    _same_width(queries, "query", keys, "keys")
-    _same_length(keys, "keys", values, "values")
-    norms_q = np.linalg.norm(queries, axis=1, keepdims=True)  # (L, 1)
-    norms_k = np.linalg.norm(keys, axis=1)  # (S,)
+    query, keys, values = checks.arrays(
+        query=(query, "... d"),
+        keys=(keys, "S d"),
+        values=(values, "S dv"),
+        nonempty="keys",
+        explain=_AXES,
+    )
+    norms_q = np.linalg.norm(query, axis=-1, keepdims=True)  # (..., 1)
+    norms_k = np.linalg.norm(keys, axis=-1)  # (S,)
     if np.any(norms_q == 0) or np.any(norms_k == 0):
-        raise ValueError(
-            "query and keys must be nonzero vectors: a cosine needs a length"
-        )
-    weights = (queries @ keys.T) / (norms_q * norms_k)  # (L, S): cosines in [-1, 1]
+        raise ValueError("query and keys must be nonzero vectors: cosines need lengths")
+    weights = (query @ keys.T) / (norms_q * norms_k)  # (..., S): cosines in [-1, 1]
     if use_softmax:
         weights = softmax(weights, axis=-1)
-    output = weights @ values  # (L, dv)
-    return (weights[0], output[0]) if single else (weights, output)
+    return weights, weights @ values  # (..., S) and (..., dv)
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
     """softmax(q k^T / sqrt(d)) v, as torch.nn.functional.scaled_dot_product_attention.
 
-    q: (..., L, d); k: (..., S, d); v: (..., S, dv); leading axes broadcast.
-    mask: boolean, broadcastable to (..., L, S), True where query i may attend to key j.
-    Returns (output (..., L, dv), weights (..., L, S)).
+    q: (..., n, d), n queries; k: (..., S, d), S keys; v: (..., S, dv); leading axes
+    broadcast. mask: boolean, broadcastable to (..., n, S), True where query i may
+    attend to key j. Returns (output (..., n, dv), weights (..., n, S)).
     """
-    q = checks.array(q, "q")
-    k = checks.array(k, "k")
-    v = checks.array(v, "v")
-    for name, a in (("q", q), ("k", k), ("v", v)):
-        if a.ndim < 2:
-            raise ValueError(f"{name} must have shape (..., n, d), got {a.shape}")
-    _same_width(q, "q", k, "k")
-    _same_length(k, "k", v, "v")
-    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., L, S)
+    q, k, v = checks.arrays(
+        q=(q, "... n d"), k=(k, "... S d"), v=(v, "... S dv"), explain=_AXES
+    )
+    scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., n, S)
     if mask is not None:
-        mask = _boolean_mask(mask, scores.shape)
+        mask = checks.attention_mask(mask, "mask", scores.shape)
         scores = np.where(mask, scores, -np.inf)  # forbidden keys get weight 0
     weights = softmax(scores, axis=-1)
     return weights @ v, weights
@@ -116,20 +106,14 @@ def multi_head_attention(
         output = concat(head_1, ..., head_H) W_o^T + b_o
     Returns (output (L, E), weights (num_heads, L, S)).
     """
-    query = checks.array(query, "query", shape=("L", "E"))
-    key = checks.array(key, "key", shape=("S", "E"))
-    value = checks.array(value, "value", shape=("S", "E"))
+    query, key, value = checks.arrays(
+        query=(query, "L E"),
+        key=(key, "S E"),
+        value=(value, "S E"),
+        explain={"S": "{a} and {b} must both have shape {shape}"},
+    )
     E = query.shape[1]
-    num_heads = checks.integer(num_heads, "num_heads", minimum=1)
-    if E % num_heads:
-        raise ValueError(
-            f"num_heads must divide the embedding size E = {E}, got {num_heads}"
-        )
-    if key.shape != value.shape or key.shape[1] != E:
-        raise ValueError(
-            f"key and value must both have shape (S, {E}), got {key.shape} and "
-            f"{value.shape}"
-        )
+    num_heads = checks.divisor(num_heads, "num_heads", E, "the embedding size E")
     w_in = checks.array(in_proj_weight, "in_proj_weight", shape=(3 * E, E))
     b_in = checks.array(in_proj_bias, "in_proj_bias", shape=(3 * E,))
     w_out = checks.array(out_proj_weight, "out_proj_weight", shape=(E, E))
@@ -145,45 +129,7 @@ def multi_head_attention(
     k = split_heads(key @ w_k.T + b_k)
     v = split_heads(value @ w_v.T + b_v)
     if mask is not None:
-        mask = _boolean_mask(mask, (len(query), len(key)))
+        mask = checks.attention_mask(mask, "mask", (len(query), len(key)))
     heads, weights = scaled_dot_product_attention(q, k, v, mask)  # (H, L, head)
     concat = heads.transpose(1, 0, 2).reshape(len(query), E)  # (L, E)
     return concat @ w_out.T + b_out, weights
-
-
-def _same_width(a, a_name, b, b_name):
-    if a.shape[-1] != b.shape[-1]:
-        raise ValueError(
-            f"{a_name} and {b_name} must have the same last axis (the feature size d), "
-            f"got {a.shape} and {b.shape}"
-        )
-
-
-def _same_length(a, a_name, b, b_name):
-    if a.shape[-2] != b.shape[-2]:
-        raise ValueError(
-            f"{a_name} and {b_name} must hold the same number of keys and values "
-            f"(axis -2), got {a.shape} and {b.shape}"
-        )
-
-
-def _boolean_mask(mask, scores_shape) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.dtype != bool:
-        raise TypeError(
-            "mask must be a boolean array (True where attention is allowed), got "
-            f"{checks.describe(mask)}"
-        )
-    try:
-        mask = np.broadcast_to(mask, scores_shape)
-    except ValueError:
-        raise ValueError(
-            f"mask must broadcast to the scores' shape {scores_shape}, got {mask.shape}"
-        ) from None
-    empty = np.argwhere(~mask.any(axis=-1))
-    if len(empty):
-        raise ValueError(
-            f"mask allows no key for query row {tuple(int(i) for i in empty[0])}: "
-            "every query needs at least one key to attend to"
-        )
-    return mask

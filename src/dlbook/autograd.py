@@ -1,4 +1,4 @@
-"""A scalar reverse-mode automatic differentiation engine, small enough to read at once.
+"""A scalar reverse-mode automatic differentiation engine, small to read (chapter 3).
 
 Every arithmetic operation on a :class:`Value` builds one node of a computational graph.
 The node remembers

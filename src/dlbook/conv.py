@@ -41,21 +41,6 @@ __all__ = [
 ]
 
 
-def _pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """An int, or a pair of ints (one per spatial axis), as a checked pair."""
-    if not isinstance(value, (tuple, list)):
-        value = checks.integer(value, name, minimum=minimum)
-        return value, value
-    if len(value) != 2:
-        raise ValueError(
-            f"{name} must be an int or a pair (height, width), got {value!r}"
-        )
-    return (
-        checks.integer(value[0], f"{name}[0]", minimum=minimum),
-        checks.integer(value[1], f"{name}[1]", minimum=minimum),
-    )
-
-
 # -- 1-D: convolution versus cross-correlation -----------------------------------------
 
 
@@ -69,8 +54,7 @@ def correlate1d(x, w, mode: str = "full") -> np.ndarray:
     mode="full":  x padded with k - 1 zeros on both sides, so every partial overlap
                   counts (length n + k - 1), as ``numpy.correlate(x, w, "full")``.
     """
-    x = checks.array(x, "x", shape=("n",), dtype=None, nonempty=True)
-    w = checks.array(w, "w", shape=("k",), dtype=None, nonempty=True)
+    x, w = checks.arrays(x=(x, "n"), w=(w, "k"), dtype=None, nonempty=True)
     mode = checks.one_of(mode, "mode", ("full", "valid"))
     return _correlate1d(x, w, mode)
 
@@ -95,8 +79,7 @@ def convolve1d(x, w) -> np.ndarray:
     ``convolve1d(x, w) == correlate1d(x, w[::-1])``. The same numbers as
     ``numpy.convolve(x, w)``.
     """
-    x = checks.array(x, "x", shape=("n",), dtype=None, nonempty=True)
-    w = checks.array(w, "w", shape=("k",), dtype=None, nonempty=True)
+    x, w = checks.arrays(x=(x, "n"), w=(w, "k"), dtype=None, nonempty=True)
     return _correlate1d(x, w[::-1], "full")
 
 
@@ -120,13 +103,14 @@ def output_size(
     return _output_size(n, kernel, stride, padding, dilation)
 
 
-def _output_size(n: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+def _output_size(n, kernel, stride, padding, dilation, axis: str = "") -> int:
+    """output_size for checked ints; ``axis`` ("height", say) goes into the message."""
     span = dilation * (kernel - 1) + 1
     if span > n + 2 * padding:
         raise ValueError(
-            f"the kernel does not fit: kernel={kernel} with dilation={dilation} spans "
-            f"{span} cells, more than the padded input n + 2*padding = "
-            f"{n} + 2*{padding} = {n + 2 * padding}"
+            f"the kernel does not fit{' along the ' + axis if axis else ''}: "
+            f"kernel={kernel} with dilation={dilation} spans {span} cells, more than "
+            f"the padded input n + 2*padding = {n} + 2*{padding} = {n + 2 * padding}"
         )
     return (n + 2 * padding - span) // stride + 1
 
@@ -173,26 +157,18 @@ def transposed_output_size(
 # -- 2-D: im2col and conv2d ------------------------------------------------------------
 
 
-def _windows(
-    x: np.ndarray,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    dilation: tuple[int, int],
-) -> np.ndarray:
-    """Receptive fields of x (N, C, H, W): a read-only view (N, C, OH, OW, kh, kw)."""
+def _windows(x: np.ndarray, kernel_size, stride, padding, dilation) -> np.ndarray:
+    """Receptive fields of x (N, C, H, W): a read-only view (N, C, OH, OW, kh, kw).
+
+    kernel_size, stride, padding, dilation: each an int or a pair (H, W), checked here.
+    """
+    kh, kw = checks.pair(kernel_size, "kernel_size", minimum=1)
+    sh, sw = checks.pair(stride, "stride", minimum=1)
+    ph, pw = checks.pair(padding, "padding", minimum=0)
+    dh, dw = checks.pair(dilation, "dilation", minimum=1)
     N, C, H, W = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
-    for axis, n, k, p, d in (("height", H, kh, ph, dh), ("width", W, kw, pw, dw)):
-        span = d * (k - 1) + 1
-        if span > n + 2 * p:
-            raise ValueError(
-                f"the kernel does not fit along the {axis}: kernel size {k} with "
-                f"dilation {d} spans {span} cells, but the padded input has "
-                f"{n} + 2*{p} = {n + 2 * p} (x has shape {x.shape})"
-            )
-    oh = _output_size(H, kh, sh, ph, dh)
-    ow = _output_size(W, kw, sw, pw, dw)
+    oh = _output_size(H, kh, sh, ph, dh, "height")
+    ow = _output_size(W, kw, sw, pw, dw, "width")
     if ph or pw:
         x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     x = np.ascontiguousarray(x)
@@ -216,11 +192,7 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
     product: ``w.reshape(O, -1) @ im2col(x, ...)``.
     """
     x = checks.array(x, "x", shape=("N", "C", "H", "W"), dtype=None)
-    kernel = _pair(kernel_size, "kernel_size", 1)
-    stride = _pair(stride, "stride", 1)
-    padding = _pair(padding, "padding", 0)
-    dilation = _pair(dilation, "dilation", 1)
-    win = _windows(x, kernel, stride, padding, dilation)  # (N, C, OH, OW, kh, kw)
+    win = _windows(x, kernel_size, stride, padding, dilation)  # (N, C, OH, OW, kh, kw)
     N, C, oh, ow, kh, kw = win.shape
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * kh * kw, oh * ow)
 
@@ -237,18 +209,15 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
 
     Returns (N, O, OH, OW): OH = output_size(H, kh, ...), OW = output_size(W, kw, ...).
     """
-    x = checks.array(x, "x", shape=("N", "C", "H", "W"), dtype=None)
-    w = checks.array(w, "w", shape=("O", "C", "kh", "kw"), dtype=None, nonempty=True)
+    x, w = checks.arrays(
+        x=(x, "N C H W"),
+        w=(w, "O C kh kw"),
+        dtype=None,
+        nonempty="w",
+        explain={"C": "{b} expects {size_b} input channels but {a} has {size_a}"},
+    )
     O = w.shape[0]
     b = None if b is None else checks.array(b, "b", shape=(O,), dtype=None)
-    stride = _pair(stride, "stride", 1)
-    padding = _pair(padding, "padding", 0)
-    dilation = _pair(dilation, "dilation", 1)
-    if w.shape[1] != x.shape[1]:
-        raise ValueError(
-            f"w expects {w.shape[1]} input channels (w has shape {w.shape}) but x has "
-            f"{x.shape[1]} (x has shape {x.shape})"
-        )
     dtype = np.result_type(x, w) if b is None else np.result_type(x, w, b)
     win = _windows(
         x.astype(dtype, copy=False), (w.shape[2], w.shape[3]), stride, padding, dilation
@@ -278,14 +247,10 @@ def conv_matrix(w, input_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
     convolution.
     """
     w = checks.array(w, "w", shape=("kh", "kw"), dtype=None, nonempty=True)
-    shown = checks.describe(input_shape)
-    if not isinstance(input_shape, (tuple, list)):
-        raise TypeError(f"input_shape must be a pair (H, W), got {shown}")
-    if len(input_shape) != 2:
-        raise ValueError(f"input_shape must be a pair (H, W), got {shown}")
-    H, W = _pair(input_shape, "input_shape", 1)
-    (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    dh, dw = _pair(dilation, "dilation", 1)
+    H, W = checks.pair(input_shape, "input_shape", minimum=1, int_for_both=False)
+    sh, sw = checks.pair(stride, "stride", minimum=1)
+    ph, pw = checks.pair(padding, "padding", minimum=0)
+    dh, dw = checks.pair(dilation, "dilation", minimum=1)
     kh, kw = w.shape
     oh, ow = _output_size(H, kh, sh, ph, dh), _output_size(W, kw, sw, pw, dw)
     # Input row and column read by output (i, j) through kernel tap (u, v), all at once.
@@ -314,8 +279,7 @@ def pool2d(x, size, stride=None, mode: str = "max") -> np.ndarray:
     ``avg_pool2d`` on (N, C, H, W).
     """
     x = checks.array(x, "x", shape=(..., "H", "W"), dtype=None)
-    kh, kw = _pair(size, "size", 1)
-    sh, sw = (kh, kw) if stride is None else _pair(stride, "stride", 1)
+    kh, kw = checks.pair(size, "size", minimum=1)
     mode = checks.one_of(mode, "mode", ("max", "avg"))
     H, W = x.shape[-2:]
     if kh > H or kw > W:
@@ -325,6 +289,7 @@ def pool2d(x, size, stride=None, mode: str = "max") -> np.ndarray:
         )
     lead = x.shape[:-2]
     x4 = x.reshape(-1, 1, H, W)  # (M, 1, H, W), M = the product of the leading axes
-    win = _windows(x4, (kh, kw), (sh, sw), (0, 0), (1, 1))  # (M, 1, OH, OW, kh, kw)
+    stride = (kh, kw) if stride is None else stride  # windows side by side
+    win = _windows(x4, (kh, kw), stride, 0, 1)  # (M, 1, OH, OW, kh, kw)
     out = win.max(axis=(-2, -1)) if mode == "max" else win.mean(axis=(-2, -1))
     return out.reshape(*lead, *out.shape[-2:])

@@ -1,7 +1,12 @@
-"""Data sets for the chapters, all available offline.
+"""Data sets for the chapters, all available offline (chapters 1 and 3 to 9).
 
+    LECTURE_X, LECTURE_D: the lecture's four points and their -1/+1 targets (chapter 1)
+    XOR_X, XOR_T: the four corners of the unit square and their XOR (chapters 1 and 3)
+    make_moons(n, noise, seed) -> two interleaved half circles in 2-D (chapter 3)
     digits_to_lenet_input(images) -> (N, 1, 28, 28) float tensor in [0, 1]
     python_docs(split="train") -> str, the text corpus ("train", "validation", "all")
+    corpus_characters() -> the corpus's distinct characters, sorted: id i is the i-th
+    character_ids(text, characters=None) -> 1-D tensor of the characters' ids
     number_translation_pairs(count, min_length, max_length, seed=0)
         -> [("three one four", "drei eins vier"), ...]
     encode_translation_pairs(pairs) -> (source, target) padded id tensors
@@ -27,6 +32,7 @@ chapter 6's attention removes.
 
 from __future__ import annotations
 
+import math
 import platform
 
 import numpy as np
@@ -36,8 +42,15 @@ import torch.nn.functional as F
 from dlbook import checks
 
 __all__ = [
+    "LECTURE_X",
+    "LECTURE_D",
+    "XOR_X",
+    "XOR_T",
+    "make_moons",
     "digits_to_lenet_input",
     "python_docs",
+    "corpus_characters",
+    "character_ids",
     "PYTHON_VERSION",
     "SOURCE_WORDS",
     "TARGET_WORDS",
@@ -51,6 +64,39 @@ __all__ = [
 
 PYTHON_VERSION = platform.python_version()
 VALIDATION_FRACTION = 0.1
+
+# The lecture's example: find w1, w2, b so that sign(w1 x1 + w2 x2 + b) reproduces d.
+LECTURE_X = np.array([[1.0, 1.0], [1.0, 2.0], [2.0, 1.0], [2.0, 2.0]])
+LECTURE_D = np.array([-1.0, -1.0, -1.0, 1.0])
+
+# Exclusive OR with 0/1 inputs and outputs.
+XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_T = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def make_moons(
+    n: int = 100, noise: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles in 2-D, n points in all (label 0: upper, 1: lower),
+    like ``sklearn.datasets.make_moons``.
+
+    Upper moon: (cos t, sin t); lower moon: (1 - cos t, 0.5 - sin t), t uniform on
+    [0, pi], then Gaussian noise of standard deviation ``noise`` on both coordinates.
+    Rows are shuffled.
+    """
+    n = checks.integer(n, "n", minimum=2)  # at least one point per moon
+    noise = checks.number(noise, "noise", minimum=0)
+    rng = np.random.default_rng(seed)
+    n_upper = n // 2
+    n_lower = n - n_upper
+    t_upper = rng.uniform(0.0, math.pi, n_upper)
+    t_lower = rng.uniform(0.0, math.pi, n_lower)
+    upper = np.column_stack([np.cos(t_upper), np.sin(t_upper)])
+    lower = np.column_stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)])
+    X = np.vstack([upper, lower]) + rng.normal(0.0, noise, size=(n, 2))
+    y = np.concatenate([np.zeros(n_upper, dtype=int), np.ones(n_lower, dtype=int)])
+    order = rng.permutation(n)
+    return X[order], y[order]
 
 
 def digits_to_lenet_input(images, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -97,11 +143,31 @@ def python_docs(split: str = "train") -> str:
     return "".join(chosen)
 
 
+def corpus_characters() -> list[str]:
+    """Every distinct character of the whole corpus (training and validation text),
+    sorted: the vocabulary of the character-level models, in which characters[i] has
+    id i."""
+    return sorted(set(python_docs("all")))
+
+
+def character_ids(text: str, characters: list[str] | None = None) -> torch.Tensor:
+    """The id of every character of ``text``: its index in ``characters`` (None: the
+    corpus's, ``corpus_characters()``), as a 1-D tensor of torch.long."""
+    text = checks.instance(text, "text", str)
+    if characters is None:
+        characters = corpus_characters()
+    index = {c: i for i, c in enumerate(characters)}  # one look-up per character
+    unknown = sorted(set(text) - index.keys())
+    if unknown:
+        raise ValueError(
+            f"text must use only the {len(index)} characters given, got {unknown[0]!r}"
+        )
+    return torch.tensor([index[c] for c in text], dtype=torch.long)
+
+
 # The toy translation task: digit names, English to German, word for word.
-SOURCE_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                "nine")  # fmt: skip
-TARGET_WORDS = ("null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben",
-                "acht", "neun")  # fmt: skip
+SOURCE_WORDS = tuple("zero one two three four five six seven eight nine".split())
+TARGET_WORDS = tuple("null eins zwei drei vier fünf sechs sieben acht neun".split())
 SPECIAL_TOKENS = ("<pad>", "<bos>", "<eos>")  # padding, begin and end of sentence
 PAD, BOS, EOS = 0, 1, 2  # their ids; word i of either language has id 3 + i
 

@@ -1,4 +1,4 @@
-"""Decoding: turning a model's next-token probabilities into a text.
+"""Decoding: turning a model's next-token probabilities into a text (chapter 8).
 
     greedy(next_probs, prompt, max_new_tokens, eos=None) -> tokens
     beam_search(next_probs, prompt, beam_width, max_new_tokens, eos=None)

@@ -1,4 +1,4 @@
-"""Data-parallel training with PyTorch's own engine: torch.distributed and
+"""Data-parallel training with PyTorch's own engine (chapter 9): torch.distributed and
 DistributedDataParallel (DDP), launched by torchrun.
 
     torchrun --standalone --nproc_per_node=2 -m dlbook.distributed --out DIR [options]
@@ -37,15 +37,17 @@ from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from dlbook import checks, data, gpt
 
-__all__ = ["main", "parse_args", "windows", "FAIL_RANK_VARIABLE"]
+__all__ = ["main", "parse_args", "windows", "prepare", "train", "FAIL_RANK_VARIABLE"]
 
 # The tests set this to a rank number to make that rank die after its first step.
 FAIL_RANK_VARIABLE = "DLBOOK_DIST_FAIL_RANK"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m dlbook.distributed",
-                                     description=__doc__.split("\n\n")[0])  # fmt: skip
+    description = __doc__.split("\n\n")[0]
+    parser = argparse.ArgumentParser(
+        "python -m dlbook.distributed", description=description
+    )
     parser.add_argument(
         "--out", type=Path, required=True, help="folder for the results"
     )
@@ -71,12 +73,11 @@ def windows(count: int, block_size: int, seed: int) -> tuple[torch.Tensor, int]:
     vocabulary size. The same on every rank: each rank then takes its share."""
     count = checks.integer(count, "count", minimum=1)
     block_size = checks.integer(block_size, "block_size", minimum=1)
-    text = data.python_docs("all")
-    characters = sorted(set(text))
-    ids = torch.tensor([characters.index(c) for c in data.python_docs("train")])
+    ids = data.character_ids(data.python_docs("train"))
     generator = torch.Generator().manual_seed(seed)
     starts = torch.randint(len(ids) - block_size, (count,), generator=generator)
-    return ids[starts[:, None] + torch.arange(block_size + 1)], len(characters)
+    vocab_size = len(data.corpus_characters())
+    return ids[starts[:, None] + torch.arange(block_size + 1)], vocab_size
 
 
 def main(argv=None) -> None:
@@ -96,7 +97,11 @@ def main(argv=None) -> None:
             f"got {args.batch_size}"
         )
     try:
-        report = _train(args, rank, world, device)
+        ddp, optimizer, loader = prepare(args, rank, world, device)
+        if os.environ.get(FAIL_RANK_VARIABLE) == str(rank):
+            loader = _die_after_first_batch(loader, rank)
+        loss, step_seconds = train(ddp, optimizer, loader, device)
+        report = _report(args, ddp, optimizer, loader, device, loss, step_seconds)
         if rank == 0:
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
@@ -104,57 +109,76 @@ def main(argv=None) -> None:
         dist.destroy_process_group()
 
 
-def _train(args, rank: int, world: int, device) -> dict:
-    dtype = getattr(torch, args.dtype)
+def prepare(args, rank: int, world: int, device):
+    """The model wrapped in DDP, its optimizer, and this rank's share of the data."""
     samples, vocab_size = windows(
         args.steps * args.batch_size, args.block_size, args.seed
     )
     # the same permutation on every rank; rank r takes every world-th sample of it, so
     # each global batch of batch_size samples is split into world equal shares
-    sampler = DistributedSampler(TensorDataset(samples), num_replicas=world, rank=rank,
-                                 shuffle=True, seed=args.seed)  # fmt: skip
-    loader = DataLoader(TensorDataset(samples), batch_size=args.batch_size // world,
-                        sampler=sampler)  # fmt: skip
+    dataset = TensorDataset(samples)
+    sampler = DistributedSampler(dataset, world, rank, shuffle=True, seed=args.seed)
+    loader = DataLoader(dataset, batch_size=args.batch_size // world, sampler=sampler)
     torch.manual_seed(args.seed)  # the same initial weights on every rank
     config = gpt.GPTConfig(
-        block_size=args.block_size, vocab_size=vocab_size, n_layer=args.n_layer,
-        n_head=4, n_embd=args.n_embd,
-    )  # fmt: skip
-    model = gpt.GPT(config).to(device=device, dtype=dtype)
+        block_size=args.block_size,
+        vocab_size=vocab_size,
+        n_layer=args.n_layer,
+        n_head=4,
+        n_embd=args.n_embd,
+    )
+    model = gpt.GPT(config).to(device=device, dtype=getattr(torch, args.dtype))
     # DDP broadcasts rank 0's weights, then all-reduces gradients during backward
     ddp = DistributedDataParallel(model)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr)
+    return ddp, optimizer, loader
+
+
+def train(ddp, optimizer, loader, device) -> tuple[float, list[float]]:
+    """One pass over this rank's share of the batches; returns the last loss and the
+    time of every step."""
     step_seconds = []
-    for step, (window,) in enumerate(loader):
+    for (window,) in loader:
         window = window.to(device)  # (batch_size / world, block_size + 1)
         start = time.perf_counter()
         scores = ddp(window[:, :-1])  # (n, T, V)
         loss = F.cross_entropy(scores.flatten(0, 1), window[:, 1:].flatten())
-        optimiser.zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()  # DDP averages the gradients over the ranks here
-        optimiser.step()
+        optimizer.step()
         if device.type == "cuda":
             torch.cuda.synchronize()
         step_seconds.append(time.perf_counter() - start)
-        if step == 0 and os.environ.get(FAIL_RANK_VARIABLE) == str(rank):
-            print(f"rank {rank}: failing on purpose ({FAIL_RANK_VARIABLE})", flush=True)
-            sys.exit(3)
-    no_sync_seconds = _time_without_all_reduce(ddp, optimiser, loader, device)
-    spread = _largest_difference_from_rank_0(model)
-    if rank == 0:
+    return loss.item(), step_seconds
+
+
+def _die_after_first_batch(loader, rank: int):
+    """The tests' failure injection (FAIL_RANK_VARIABLE): this rank exits when it
+    asks for its second batch, after one step that the others also took."""
+    batches = iter(loader)
+    yield next(batches)
+    print(f"rank {rank}: failing on purpose ({FAIL_RANK_VARIABLE})", flush=True)
+    sys.exit(3)
+
+
+def _report(args, ddp, optimizer, loader, device, loss, step_seconds) -> dict:
+    """Timings, the spread of weights across ranks and the weights (rank 0 saves)."""
+    no_sync_seconds = _time_without_all_reduce(ddp, optimizer, loader, device)
+    spread = _largest_difference_from_rank_0(ddp.module)
+    if dist.get_rank() == 0:
         args.out.mkdir(parents=True, exist_ok=True)
-        weights = {k: v.cpu() for k, v in model.state_dict().items()}
+        weights = {k: v.cpu() for k, v in ddp.module.state_dict().items()}
         torch.save(weights, args.out / "weights.pt")
     timed = step_seconds[1:] or step_seconds  # the first step pays one-off costs
     mean_step = sum(timed) / len(timed)
     return {
-        "world_size": world,
+        "world_size": dist.get_world_size(),
         "backend": dist.get_backend(),
         "device": str(device),
         "dtype": args.dtype,
         "steps": args.steps,
         "batch_size": args.batch_size,
-        "final_loss_rank_0": loss.item(),
+        "final_loss_rank_0": loss,
         "mean_step_seconds": mean_step,
         "mean_step_seconds_without_all_reduce": no_sync_seconds,
         "samples_per_second": args.batch_size / mean_step,
@@ -162,12 +186,12 @@ def _train(args, rank: int, world: int, device) -> dict:
     }
 
 
-def _time_without_all_reduce(ddp, optimiser, loader, device, repeats: int = 5) -> float:
+def _time_without_all_reduce(ddp, optimizer, loader, device, repeats: int = 5) -> float:
     """The mean time of training steps with DDP's gradient all-reduce switched off
-    (no_sync), on the first batch again; weights and optimiser state are restored
+    (no_sync), on the first batch again; weights and optimizer state are restored
     afterwards, so the comparison of weights is unaffected."""
     saved_model = {k: v.clone() for k, v in ddp.module.state_dict().items()}
-    saved_optimiser = optimiser.state_dict()
+    saved_optimizer = optimizer.state_dict()
     (window,) = next(iter(loader))
     window = window.to(device)
     seconds = []
@@ -176,14 +200,14 @@ def _time_without_all_reduce(ddp, optimiser, loader, device, repeats: int = 5) -
         with ddp.no_sync():  # gradients stay local: no communication
             scores = ddp(window[:, :-1])
             loss = F.cross_entropy(scores.flatten(0, 1), window[:, 1:].flatten())
-            optimiser.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
-        optimiser.step()  # the same work as a training step, less the all-reduce
+        optimizer.step()  # the same work as a training step, less the all-reduce
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds.append(time.perf_counter() - start)
     ddp.module.load_state_dict(saved_model)
-    optimiser.load_state_dict(saved_optimiser)
+    optimizer.load_state_dict(saved_optimizer)
     dist.barrier()
     return sum(seconds[1:]) / (repeats - 1)
 

@@ -1,4 +1,4 @@
-"""A decoder-only transformer language model (GPT), in PyTorch, in the shape of nanoGPT.
+"""A decoder-only transformer (GPT) in the shape of nanoGPT (chapters 8 and 9).
 
     GPTConfig(block_size, vocab_size, n_layer, n_head, n_embd, dropout=0.0, bias=True)
     GPT(config): ids (N, T) -> next-token scores (N, T, vocab_size)
@@ -49,8 +49,9 @@ class GPTConfig:
             )
 
 
-GPT2_SMALL = GPTConfig(block_size=1024, vocab_size=50257, n_layer=12, n_head=12,
-                       n_embd=768)  # fmt: skip
+GPT2_SMALL = GPTConfig(
+    block_size=1024, vocab_size=50257, n_layer=12, n_head=12, n_embd=768
+)
 
 
 class CausalSelfAttention(nn.Module):
@@ -67,8 +68,8 @@ class CausalSelfAttention(nn.Module):
         n, t, c = x.shape
         q, k, v = self.qkv(x).split(c, dim=2)  # each (N, T, C)
         # split C into heads: (N, T, C) -> (N, heads, T, C / heads)
-        q, k, v = (z.view(n, t, self.n_head, c // self.n_head).transpose(1, 2)
-                   for z in (q, k, v))  # fmt: skip
+        heads = (n, t, self.n_head, c // self.n_head)
+        q, k, v = (z.view(heads).transpose(1, 2) for z in (q, k, v))
         y = F.scaled_dot_product_attention(
             q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0
         )  # (N, heads, T, C / heads): softmax(q k^T / sqrt(C / heads) + mask) v

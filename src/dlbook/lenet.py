@@ -1,5 +1,5 @@
-"""LeNet-5 in PyTorch (the model only: dlbook.training trains it, dlbook.data prepares
-digits).
+"""LeNet-5 in PyTorch, the model only (chapter 4): dlbook.training trains it and
+dlbook.data prepares the digits.
 
 LeNet-5 (LeCun et al., 1998) as it is usually taught today (e.g. in d2l.ai):
 

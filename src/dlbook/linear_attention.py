@@ -1,4 +1,5 @@
-"""Linear attention: causal attention without the softmax, run as a recurrence.
+"""Linear attention (chapter 8b): causal attention without the softmax, run as a
+recurrence.
 
     recurrent(q, k, v, decay=None) -> (L, dv)        one step per token, a (dv, d) state
     parallel(q, k, v, decay=None) -> (L, dv)         all at once, an (L, L) matrix
@@ -43,11 +44,14 @@ __all__ = [
     "parallel_scan",
 ]
 
+# What the error says when q, k and v disagree (see checks.arrays).
+_QKV = {"L": "{b} must have one row per token of {a}", "d": "{b} must have {a}'s shape"}
+
 
 def recurrent(q, k, v, decay=None) -> np.ndarray:
     """o_t = S_t q_t with S_t = g_t S_{t-1} + v_t k_t^T, S_0 = 0, token by token."""
-    q, k, v = _qkv(q, k, v)
-    g = _decay(decay, len(q))
+    q, k, v = checks.arrays(q=(q, "L d"), k=(k, "L d"), v=(v, "L dv"), explain=_QKV)
+    g = checks.per_step(decay, "decay", len(q), default=1.0, interval="(0, 1]")
     state = np.zeros((v.shape[1], q.shape[1]))  # S: (dv, d)
     out = np.empty((len(q), v.shape[1]))
     for t in range(len(q)):
@@ -60,16 +64,16 @@ def parallel(q, k, v, decay=None) -> np.ndarray:
     """O = ((Q K^T) * D) V, D[t, s] = g_{s+1} g_{s+2} ... g_t for s <= t and 0 above the
     diagonal: the decay a term has suffered between its writing (s) and its reading (t).
     """
-    q, k, v = _qkv(q, k, v)
-    g = _decay(decay, len(q))
+    q, k, v = checks.arrays(q=(q, "L d"), k=(k, "L d"), v=(v, "L dv"), explain=_QKV)
+    g = checks.per_step(decay, "decay", len(q), default=1.0, interval="(0, 1]")
     return ((q @ k.T) * _decay_matrix(g)) @ v  # (L, L) * (L, L), then @ (L, dv)
 
 
 def chunked(q, k, v, decay=None, chunk_size: int = 16) -> np.ndarray:
     """The parallel form inside each block of ``chunk_size`` tokens; the state S carries
     everything before the block. O(L chunk_size) time for the blocks, O(d dv) state."""
-    q, k, v = _qkv(q, k, v)
-    g = _decay(decay, len(q))
+    q, k, v = checks.arrays(q=(q, "L d"), k=(k, "L d"), v=(v, "L dv"), explain=_QKV)
+    g = checks.per_step(decay, "decay", len(q), default=1.0, interval="(0, 1]")
     chunk_size = checks.integer(chunk_size, "chunk_size", minimum=1)
     state = np.zeros((v.shape[1], q.shape[1]))  # (dv, d): the tokens before the block
     out = np.empty((len(q), v.shape[1]))
@@ -90,10 +94,10 @@ def gated_recurrence(q, k, v, transitions, strengths=None) -> np.ndarray:
 
     transitions: (L, d, d), the A_t; strengths: (L,), the beta_t (None: all 1).
     """
-    q, k, v = _qkv(q, k, v)
+    q, k, v = checks.arrays(q=(q, "L d"), k=(k, "L d"), v=(v, "L dv"), explain=_QKV)
     length, d = q.shape
     transitions = checks.array(transitions, "transitions", shape=(length, d, d))
-    beta = _strengths(strengths, length)
+    beta = checks.per_step(strengths, "strengths", length, default=1.0, finite=True)
     state = np.zeros((v.shape[1], d))
     out = np.empty((length, v.shape[1]))
     for t in range(length):
@@ -111,9 +115,9 @@ def delta_rule(q, k, v, beta, decay=None) -> np.ndarray:
     With unit-length keys, beta in (0, 1] keeps the state from growing. (decay None:
     DeltaNet; a decay: Gated DeltaNet.)
     """
-    q, k, v = _qkv(q, k, v)
-    beta = _strengths(beta, len(q), "beta")
-    g = _decay(decay, len(q))
+    q, k, v = checks.arrays(q=(q, "L d"), k=(k, "L d"), v=(v, "L dv"), explain=_QKV)
+    beta = checks.per_step(beta, "beta", len(q), default=1.0, finite=True)
+    g = checks.per_step(decay, "decay", len(q), default=1.0, interval="(0, 1]")
     state = np.zeros((v.shape[1], q.shape[1]))
     out = np.empty((len(q), v.shape[1]))
     for t in range(len(q)):
@@ -140,12 +144,11 @@ def parallel_scan(a, b) -> tuple[np.ndarray, int]:
     if b.ndim == 0:
         raise ValueError(f"b must have shape (L, ...), got shape {b.shape}")
     a = checks.array(a, "a")
-    if a.shape == (len(b),):
-        a = a.reshape((len(b),) + (1,) * (b.ndim - 1))  # one number per step
-    elif a.shape != b.shape:
+    if a.shape not in ((len(b),), b.shape):
         raise ValueError(
             f"a must have shape ({len(b)},) or b's shape {b.shape}, got {a.shape}"
         )
+    a = a.reshape(a.shape + (1,) * (b.ndim - a.ndim))  # (L,): one number per step
     a = np.broadcast_to(a, b.shape).copy()
     h = b.copy()  # after round r: the summary (a, h) of steps t - 2^r + 1 .. t
     rounds, span = 0, 1
@@ -158,49 +161,6 @@ def parallel_scan(a, b) -> tuple[np.ndarray, int]:
 
 
 # -- helpers ---------------------------------------------------------------------------
-def _qkv(q, k, v):
-    q = checks.array(q, "q", shape=("L", "d"))
-    k = checks.array(k, "k", shape=("L", "d"))
-    v = checks.array(v, "v", shape=("L", "dv"))
-    if k.shape != q.shape:
-        raise ValueError(f"k must have q's shape {q.shape}, got {k.shape}")
-    if len(v) != len(q):
-        raise ValueError(
-            f"v must have one row per token of q ({len(q)}), got shape {v.shape}"
-        )
-    return q, k, v
-
-
-def _decay(decay, length: int) -> np.ndarray:
-    if decay is None:
-        return np.ones(length)
-    g = checks.array(decay, "decay")
-    if g.ndim == 0:
-        g = np.full(length, float(g))
-    if g.shape != (length,):
-        raise ValueError(
-            f"decay must be a number or an array of shape ({length},), got {g.shape}"
-        )
-    if length and not np.all((g > 0) & (g <= 1)):
-        bad = g[~((g > 0) & (g <= 1))][0]
-        raise ValueError(f"decay must lie in (0, 1], got {bad}")
-    return g
-
-
-def _strengths(beta, length: int, name: str = "strengths") -> np.ndarray:
-    if beta is None:
-        return np.ones(length)
-    beta = checks.array(beta, name, finite=True)
-    if beta.ndim == 0:
-        beta = np.full(length, float(beta))
-    if beta.shape != (length,):
-        raise ValueError(
-            f"{name} must be a number or an array of shape ({length},), "
-            f"got {beta.shape}"
-        )
-    return beta
-
-
 def _decay_matrix(g: np.ndarray) -> np.ndarray:
     """D[t, s] = prod_{r=s+1}^{t} g_r for s <= t, else 0, from cumulative log-decays
     (a ratio of cumulative products would underflow to 0/0 on long inputs)."""

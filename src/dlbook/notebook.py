@@ -1,4 +1,4 @@
-"""One call at the top of every chapter: ``device = dlbook.setup()``.
+"""One call at the top of every chapter: ``device = dlbook.setup()`` (chapters 1 to 9).
 
 It makes a chapter reproducible (every random generator seeded, a fixed number of
 threads, short float printing) and returns the device the chapter's models should use.
@@ -14,7 +14,7 @@ import numpy as np
 from dlbook import checks
 from dlbook.style import use_book_style
 
-__all__ = ["setup", "seed_everything", "pick_device", "DEFAULT_SEED"]
+__all__ = ["setup", "seed_everything", "pick_device", "smoke_test", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 0
 
@@ -40,12 +40,20 @@ def pick_device(prefer_gpu: bool = True):
     return torch.device("cpu")
 
 
-def setup(seed: int = DEFAULT_SEED, threads: int | None = 2, prefer_gpu: bool = True):
+def smoke_test() -> bool:
+    """True when the book's tests run a GPU section's large configuration on any
+    device for a couple of tiny steps (DLBOOK_GPU_SMOKE=1), so that it is not dead
+    code where no GPU is at hand."""
+    return os.environ.get("DLBOOK_GPU_SMOKE") == "1"
+
+
+def setup(seed: int = DEFAULT_SEED, threads: int | None = 1, prefer_gpu: bool = True):
     """Prepare a chapter notebook and return the torch device to use.
 
     - seeds ``random``, NumPy and PyTorch with ``seed``;
     - limits PyTorch to ``threads`` CPU threads (``None`` keeps the default), so timings
-      and float reductions do not depend on how many cores a machine has;
+      and float reductions do not depend on how many cores a machine has; the book's
+      models are small, and one thread is faster than two that wait for each other;
     - makes NumPy print floats with 4 significant decimals, so stored outputs stay
       stable;
     - applies the book's plot style.

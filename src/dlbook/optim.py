@@ -1,4 +1,4 @@
-"""Gradient descent and the optimisers built on it, from scratch in NumPy (chapter 2).
+"""Gradient descent and the optimizers built on it, from scratch in NumPy (chapter 2).
 
 Every method here minimises a differentiable loss ``L`` over a vector ``x`` by repeating
 
@@ -6,7 +6,7 @@ Every method here minimises a differentiable loss ``L`` over a vector ``x`` by r
 
 - ``gradient_descent(grad, x0, lr, steps)``: the plain rule ``x <- x - lr * grad(x)``.
 - ``SGD``, ``Momentum``, ``Nesterov``, ``AdaGrad``, ``RMSProp``, ``Adam``, ``AdamW``:
-  optimiser objects with one method, ``step(x, g) -> new x``. Each takes exactly the
+  optimizer objects with one method, ``step(x, g) -> new x``. Each takes exactly the
   steps of the ``torch.optim`` class of the same name and hyper-parameters (the tests
   check this).
 - ``optimize(optimizer, grad, x0, steps)``: run any of them and return the iterates.
@@ -94,7 +94,7 @@ def gradient_descent(grad: GradFn, x0: object, lr: float, steps: int) -> np.ndar
     return iterates
 
 
-# -- optimisers with state -------------------------------------------------------------
+# -- optimizers with state -------------------------------------------------------------
 class Optimizer:
     """Base class: ``step(x, g)`` returns the next iterate; the object keeps the running
     state.
@@ -123,7 +123,7 @@ class Optimizer:
             )
         if self._dim is not None and x.size != self._dim:
             raise ValueError(
-                f"x has length {x.size} but this optimiser was stepping a vector of "
+                f"x has length {x.size} but this optimizer was stepping a vector of "
                 f"length {self._dim}; call reset() to start a new problem"
             )
         self._dim = x.size
@@ -330,7 +330,7 @@ def optimize(optimizer: Optimizer, grad: GradFn, x0: object, steps: int) -> np.n
     """Run ``optimizer`` from ``x0`` for ``steps`` updates; return the iterates, shape
     (steps + 1, dim).
 
-    The optimiser is reset first, so the same object can run several problems.
+    The optimizer is reset first, so the same object can run several problems.
     """
     optimizer = checks.instance(optimizer, "optimizer", Optimizer)
     grad = checks.function(grad, "grad")

@@ -1,5 +1,5 @@
-"""One neuron: the perceptron, its learning rule, and logistic/softmax regression
-(chapter 1).
+"""One neuron (chapter 1): the perceptron, its learning rule, and logistic/softmax
+regression.
 
 A neuron with weights ``w`` and bias ``b`` maps an input ``x`` to ``y = f(w . x + b)``.
 
@@ -13,12 +13,11 @@ A neuron with weights ``w`` and bias ``b`` maps an input ``x`` to ``y = f(w . x 
 Conventions: a data set is ``X`` of shape (N, D) (one example per row) and targets
 ``d`` of shape (N,). Perceptron targets are -1/+1; logistic targets are 0/1; softmax
 labels are the integers 0..K-1. Weight matrices have the shape ``torch.nn.Linear`` uses:
-(K, D).
+(K, D). The lecture's table and XOR are in ``dlbook.data``.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,14 +27,8 @@ from dlbook import checks
 from dlbook.activations import log_softmax, sigmoid, sign, softmax, softplus
 
 __all__ = [
-    "LECTURE_X",
-    "LECTURE_D",
-    "XOR_X",
-    "XOR_T",
     "neuron",
     "squared_error_loss",
-    "classifies_all",
-    "is_mistake",
     "perceptron_update",
     "PerceptronResult",
     "train_perceptron",
@@ -44,20 +37,8 @@ __all__ = [
     "logistic_regression_gradient",
     "LinearFit",
     "fit_logistic_regression",
-    "cross_entropy",
-    "one_hot",
-    "softmax_regression_gradient",
     "fit_softmax_regression",
-    "truth_table",
 ]
-
-# The lecture's example: find w1, w2, b so that sign(w1 x1 + w2 x2 + b) reproduces d.
-LECTURE_X = np.array([[1.0, 1.0], [1.0, 2.0], [2.0, 1.0], [2.0, 2.0]])
-LECTURE_D = np.array([-1.0, -1.0, -1.0, 1.0])
-
-# Exclusive OR with 0/1 inputs and outputs.
-XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_T = np.array([0.0, 1.0, 1.0, 0.0])
 
 
 # -- checks that only this module needs ------------------------------------------------
@@ -105,14 +86,7 @@ def squared_error_loss(X, d, w, b, f: Callable = sign) -> float:
     return float(np.sum((d - neuron(X, w, b, f)) ** 2))
 
 
-def classifies_all(X, d, w, b) -> bool:
-    """True when sign(X w + b) equals the -1/+1 targets d on every row."""
-    X = checks.array(X, "X", shape=("N", "D"), nonempty=True)
-    d = _signed_targets(d, X.shape[0])
-    return bool(np.all(neuron(X, w, b) == d))
-
-
-def is_mistake(x, d: float, w, b: float) -> bool:
+def _is_mistake(x, d: float, w, b: float) -> bool:
     """True when the example is not strictly on its correct side: d (w . x + b) <= 0.
 
     A point exactly on the boundary (z = 0) counts as a mistake, so the rule keeps going
@@ -145,7 +119,7 @@ def perceptron_update(
     w = checks.array(w, "w", shape=x.shape)  # one weight per entry of x
     b = checks.number(b, "b")
     lr = checks.positive(lr, "lr")
-    if is_mistake(x, d, w, b):
+    if _is_mistake(x, d, w, b):
         return w + lr * d * x, b + lr * d
     return w.copy(), b
 
@@ -201,7 +175,7 @@ def train_perceptron(
     for epoch in range(1, max_epochs + 1):
         mistakes = 0
         for i in order:
-            if is_mistake(X[i], d[i], w, b):  # only a mistake moves the parameters
+            if _is_mistake(X[i], d[i], w, b):  # only a mistake moves the parameters
                 mistakes += 1
                 w, b = perceptron_update(X[i], d[i], w, b, lr)
                 trace.append((epoch, i, w.copy(), b))
@@ -291,7 +265,7 @@ def fit_logistic_regression(
 
 
 # -- softmax regression: K neurons and a softmax ---------------------------------------
-def cross_entropy(logits, labels) -> float:
+def _cross_entropy(logits, labels) -> float:
     """Mean over rows of -log softmax(logits)[label], as
     ``torch.nn.functional.cross_entropy``."""
     logits = checks.array(logits, "logits", shape=("N", "K"), nonempty=True)
@@ -300,7 +274,7 @@ def cross_entropy(logits, labels) -> float:
     return float(-np.mean(logp[np.arange(logits.shape[0]), labels]))
 
 
-def one_hot(labels, n_classes: int) -> np.ndarray:
+def _one_hot(labels, n_classes: int) -> np.ndarray:
     """Rows of the K x K identity picked by the labels: shape (N, K), as
     ``torch.nn.functional.one_hot``."""
     n_classes = checks.integer(n_classes, "n_classes", minimum=1)
@@ -308,7 +282,7 @@ def one_hot(labels, n_classes: int) -> np.ndarray:
     return np.eye(n_classes)[labels]
 
 
-def softmax_regression_gradient(X, labels, W, b) -> tuple[np.ndarray, np.ndarray]:
+def _softmax_regression_gradient(X, labels, W, b) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of the mean cross-entropy of softmax(X W^T + b): with P the
     probabilities and Y the one-hot labels, dL/dZ = (P - Y) / N, so
     dL/dW = (P - Y)^T X / N and dL/db = mean(P - Y)."""
@@ -316,7 +290,9 @@ def softmax_regression_gradient(X, labels, W, b) -> tuple[np.ndarray, np.ndarray
     W = checks.array(W, "W", shape=("K", X.shape[1]), nonempty=True)  # (K, D) as X
     b = checks.array(b, "b", shape=(W.shape[0],))  # one bias per row of W
     labels = _labels(labels, X.shape[0], W.shape[0])
-    residual = (softmax(X @ W.T + b, axis=1) - one_hot(labels, W.shape[0])) / X.shape[0]
+    residual = (softmax(X @ W.T + b, axis=1) - _one_hot(labels, W.shape[0])) / X.shape[
+        0
+    ]
     return residual.T @ X, residual.sum(axis=0)
 
 
@@ -336,21 +312,8 @@ def fit_softmax_regression(
     b = np.zeros(K) if b0 is None else checks.array(b0, "b0", shape=(K,))
     losses = []
     for _ in range(steps):
-        losses.append(cross_entropy(X @ W.T + b, labels))
-        gW, gb = softmax_regression_gradient(X, labels, W, b)
+        losses.append(_cross_entropy(X @ W.T + b, labels))
+        gW, gb = _softmax_regression_gradient(X, labels, W, b)
         W, b = W - lr * gW, b - lr * gb
-    losses.append(cross_entropy(X @ W.T + b, labels))
+    losses.append(_cross_entropy(X @ W.T + b, labels))
     return LinearFit(W, b, np.array(losses))
-
-
-# -- XOR with threshold units ----------------------------------------------------------
-def truth_table(
-    function: Callable[[float, float], float],
-) -> list[tuple[int, int, int]]:
-    """(x1, x2, function(x1, x2)) for the four 0/1 inputs, in the order 00, 01, 10,
-    11."""
-    function = checks.function(function, "function")
-    return [
-        (x1, x2, int(function(x1, x2)))
-        for x1, x2 in itertools.product((0, 1), repeat=2)
-    ]

@@ -1,11 +1,10 @@
-"""Recurrent layers from scratch in NumPy: the same numbers as torch's one-layer
-``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` given the same weights.
+"""Recurrent layers from scratch in NumPy (chapter 5): the same numbers as torch's
+one-layer ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU`` given the same weights.
 
     rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh")
         -> (outputs, h_T)
     lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (outputs, (h_T, c_T))
     gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh) -> (outputs, h_T)
-    sigmoid(a) -> 1 / (1 + e^-a), element-wise, without overflow
 
 Shapes follow torch's defaults (``batch_first=False``): x (T, N, D) holds T time steps
 of a batch of N inputs of size D; h0 and c0 (N, H) are the initial states; outputs
@@ -13,7 +12,8 @@ of a batch of N inputs of size D; h0 and c0 (N, H) are the initial states; outpu
 ``weight_ih_l0`` (G H, D), ``weight_hh_l0`` (G H, H), ``bias_ih_l0`` and
 ``bias_hh_l0`` (G H,), with G = 1 for the RNN, 4 for the LSTM (gates stacked i, f, g,
 o) and 3 for the GRU (r, z, n). Each step is written out once, for one time step, so it
-can be read next to the chapter's equations.
+can be read next to the chapter's equations. The gates' sigmoid is
+``dlbook.activations.sigmoid``.
 """
 
 from __future__ import annotations
@@ -21,14 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from dlbook import checks
+from dlbook.activations import sigmoid
 
-__all__ = ["rnn_forward", "lstm_forward", "gru_forward", "sigmoid"]
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^-a), written so that no exponential overflows for large |a|."""
-    e = np.exp(-np.abs(a))  # in (0, 1]
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+__all__ = ["rnn_forward", "lstm_forward", "gru_forward"]
 
 
 def rnn_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
@@ -102,20 +97,13 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
 
 def _check(x, h0, w_ih, w_hh, b_ih, b_hh, gates):
     """The arrays as float arrays, after checking that their shapes fit together."""
-    x = checks.array(x, "x", shape=("T", "N", "D"))
-    h0 = checks.array(h0, "h0", shape=("N", "H"))
-    T, N, D = x.shape
-    H = h0.shape[1]
-    if h0.shape[0] != N:
-        raise ValueError(
-            f"h0 must hold one state per sequence of the batch: x has shape {x.shape} "
-            f"(N = {N}), so h0 must have shape ({N}, H), got {h0.shape}"
-        )
-    w_ih = checks.array(w_ih, "w_ih", shape=(gates * H, D))
-    w_hh = checks.array(w_hh, "w_hh", shape=(gates * H, H))
-    zeros = np.zeros(gates * H)
-    b_ih = zeros if b_ih is None else checks.array(b_ih, "b_ih", shape=(gates * H,))
-    b_hh = zeros if b_hh is None else checks.array(b_hh, "b_hh", shape=(gates * H,))
+    x, h0 = checks.arrays(x=(x, "T N D"), h0=(h0, "N H"))  # one state per sequence
+    D, H = x.shape[2], h0.shape[1]
+    rows = gates * H  # the gates' weights, stacked
+    w_ih = checks.array(w_ih, "w_ih", shape=(rows, D))
+    w_hh = checks.array(w_hh, "w_hh", shape=(rows, H))
+    b_ih = np.zeros(rows) if b_ih is None else checks.array(b_ih, "b_ih", shape=(rows,))
+    b_hh = np.zeros(rows) if b_hh is None else checks.array(b_hh, "b_hh", shape=(rows,))
     return x, h0, w_ih, w_hh, b_ih, b_hh
 
 

@@ -1,5 +1,4 @@
-"""A tiny multilayer perceptron built from scalar :class:`~dlbook.autograd.Value`
-objects.
+"""A tiny multilayer perceptron made of scalar ``Value`` objects (chapter 3).
 
 Everything here is deliberately scalar and slow: each weight is one ``Value``, each
 neuron computes ``f(w . x + b)`` and ``loss.backward()`` walks the whole graph in pure
@@ -9,8 +8,7 @@ list of neurons, a neuron a list of weights and a bias.
     model = MLP(2, [8, 1], activation="tanh", seed=0)
     losses = train(model, X, y, steps=100, lr=0.5)
 
-Data helpers: :func:`xor_data` (the four XOR points) and :func:`make_moons` (two
-interleaved half circles, generated with NumPy so nothing is downloaded).
+The data sets the chapter trains on, XOR and two moons, are in ``dlbook.data``.
 """
 
 from __future__ import annotations
@@ -31,8 +29,6 @@ __all__ = [
     "train",
     "predict",
     "accuracy",
-    "xor_data",
-    "make_moons",
 ]
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
@@ -225,34 +221,3 @@ def accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
     model = checks.instance(model, "model", MLP)
     X, y = _check_data(X, y, model.n_in)
     return float(np.mean(predict(model, X) == y))
-
-
-def xor_data() -> tuple[np.ndarray, np.ndarray]:
-    """The XOR truth table: inputs (0,0), (0,1), (1,0), (1,1) and labels 0, 1, 1, 0."""
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    return X, np.array([0, 1, 1, 0])
-
-
-def make_moons(
-    n: int = 100, noise: float = 0.1, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved half circles in 2-D, n points in all (label 0: upper, 1: lower),
-    like ``sklearn.datasets.make_moons``.
-
-    Upper moon: (cos t, sin t); lower moon: (1 - cos t, 0.5 - sin t), t uniform on
-    [0, pi], then Gaussian noise of standard deviation ``noise`` on both coordinates.
-    Rows are shuffled.
-    """
-    n = checks.integer(n, "n", minimum=2)  # at least one point per moon
-    noise = checks.number(noise, "noise", minimum=0)
-    rng = np.random.default_rng(seed)
-    n_upper = n // 2
-    n_lower = n - n_upper
-    t_upper = rng.uniform(0.0, math.pi, n_upper)
-    t_lower = rng.uniform(0.0, math.pi, n_lower)
-    upper = np.column_stack([np.cos(t_upper), np.sin(t_upper)])
-    lower = np.column_stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)])
-    X = np.vstack([upper, lower]) + rng.normal(0.0, noise, size=(n, 2))
-    y = np.concatenate([np.zeros(n_upper, dtype=int), np.ones(n_lower, dtype=int)])
-    order = rng.permutation(n)
-    return X[order], y[order]

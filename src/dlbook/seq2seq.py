@@ -108,8 +108,8 @@ def train_translator(
     steps = checks.integer(steps, "steps", minimum=1)
     batch_size = checks.integer(batch_size, "batch_size", minimum=1)
     lr = checks.positive(lr, "lr")
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=steps)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     order = torch.Generator().manual_seed(0)
     for _ in range(steps):
         batch = torch.randint(0, len(source_ids), (batch_size,), generator=order)
@@ -120,10 +120,10 @@ def train_translator(
             target[:, 1:].reshape(-1),
             ignore_index=data.PAD,
         )
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
-        optimiser.step()
+        optimizer.step()
         schedule.step()
     return loss.item()
 

@@ -1,4 +1,4 @@
-"""The transformer's parts from scratch in NumPy: positions, layer norm, the two blocks.
+"""The transformer's parts in NumPy: positions, layer norm, the two blocks (chapter 7).
 
     positional_encoding(n, d, base=10000) -> (n, d) table P with
         P[i, 2j] = sin(i / base^(2j/d)),  P[i, 2j+1] = cos(i / base^(2j/d))

@@ -1,0 +1,121 @@
+"""Build the HTML book with Jupyter Book 1, strictly.
+
+    python -m booktools.book.build
+        the public book, into _build/html
+    python -m booktools.book.build --edition instructor
+        with solutions, into _build/instructor/html
+    python -m booktools.book.build --only book/01_perceptron --output /tmp/ch1
+        one chapter (with the preface), elsewhere
+
+Warnings are errors (-W), broken references are errors (-n), and a cell that raises
+stops the build (see `execute` in _config.yml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from booktools.book import editions, setup_cell
+from booktools.book.config import REPO_ROOT, chapter_notebooks
+
+
+def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
+    command = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(source_dir),
+        "--path-output",
+        str(output_dir),
+        "--warningiserror",
+        "--nitpick",
+        "--keep-going",
+    ]
+    subprocess.run(command, check=True)
+
+
+def single_chapter_source(chapter: str, workdir: Path) -> Path:
+    """A throw-away copy of the book's configuration in which only ``chapter`` runs.
+
+    Every page stays in the table of contents (so cross-references resolve); the other
+    chapters are rendered from their stored outputs instead of being run again.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    others = [
+        p.relative_to(REPO_ROOT).as_posix()
+        for p in chapter_notebooks()
+        if p.relative_to(REPO_ROOT).with_suffix("").as_posix() != chapter
+    ]
+    config["execute"]["exclude_patterns"] = others
+    config["execute"]["cache"] = str(workdir.parent / ".jupyter_cache")
+    (workdir / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    shutil.copy(REPO_ROOT / "_toc.yml", workdir / "_toc.yml")
+    link = workdir / "book"
+    if not link.exists():
+        link.symlink_to(REPO_ROOT / "book", target_is_directory=True)
+    return workdir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--edition",
+        choices=["public", "instructor"],
+        default="public",
+        help="public: no solutions (default); instructor: every solution shown",
+    )
+    parser.add_argument(
+        "--only", metavar="book/NN_name", help="build just this chapter"
+    )
+    parser.add_argument(
+        "--output", type=Path, help="output folder (default: the repository root)"
+    )
+    args = parser.parse_args(argv)
+    if setup_cell.main(["--check"]) != 0:
+        return 1
+    source, output = _source_and_output(parser, args)
+    start = time.perf_counter()
+    try:
+        jupyter_book_build(source, output)
+    except subprocess.CalledProcessError as error:
+        print(
+            f"error: the book build failed (exit {error.returncode}); "
+            "see the messages above",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"built {output / '_build' / 'html' / 'index.html'} "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
+    return 0
+
+
+def _source_and_output(parser, args) -> tuple[Path, Path]:
+    """(the sources to build, the output folder) for the chapter or edition asked."""
+    if args.only:
+        chapter = args.only.removesuffix(".ipynb")
+        if REPO_ROOT / f"{chapter}.ipynb" not in chapter_notebooks():
+            parser.error(f"--only: no notebook {chapter}.ipynb in the repository")
+        output = args.output or Path("/tmp") / f"dlbook-{Path(chapter).name}"
+        return single_chapter_source(chapter, output / "source"), output
+    if args.edition == "public":
+        source = editions.make_public_source(
+            REPO_ROOT / "_build" / "sources" / "public"
+        )
+        return source, args.output or REPO_ROOT
+    source = editions.make_instructor_source(
+        REPO_ROOT / "_build" / "sources" / "instructor"
+    )
+    return source, args.output or REPO_ROOT / "_build" / "instructor"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
