@@ -1,7 +1,10 @@
-"""Shared fixtures: the built public book and a local web server for it."""
+"""Shared fixtures: the built public book, a local web server for it, and a lock for
+what parallel workers share (tests/parallel.py says how the tests are shared out)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import http.server
 import subprocess
@@ -15,6 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SITE = REPO_ROOT / "_build" / "html"
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
+from booktools.book import build  # noqa: E402
 from booktools.book.config import chapter_notebooks, toc_files  # noqa: E402
 
 
@@ -29,18 +33,36 @@ def toc_pages() -> list[str]:
 CHAPTER_PAGES = [f"book/{p.stem}.html" for p in chapter_notebooks(REPO_ROOT)]
 
 
+@contextlib.contextmanager
+def exclusive(lock: Path):
+    """Hold ``lock`` (a file) against every other process that asks for it: parallel
+    workers take turns at what they share."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Build the public book exactly as the README's first command does (strict).
+    """The public book, built strictly as the README's first command builds it.
 
-    The book is built once per run.
+    ``bash .ci/test`` builds it once before the workers start. A worker builds it again
+    only if the sources changed since (``build.is_current``), one worker at a time: the
+    other waits and then uses that build.
     """
-    result = subprocess.run(
-        [sys.executable, "-m", "booktools.book.build"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+    with exclusive(REPO_ROOT / "_build" / "build.lock"):
+        if build.is_current():
+            return SITE
+        result = subprocess.run(
+            [sys.executable, "-m", "booktools.book.build"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
         pytest.fail(
@@ -51,7 +73,7 @@ def built_site() -> Path:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+    def log_message(self, format, *args):
         pass
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, exclusive
 
 from booktools.book.config import chapter_notebooks
 from booktools.book.editions import NOT_DONE, SOLUTION_TAG, student_notebook
@@ -423,16 +423,16 @@ def test_autograding_round_trip(tmp_path, master):
             )
 
     nb = nbformat.read(master, as_version=4)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    report[master.stem] = {
-        "exercises": sum(
-            len(re.findall(r":::\{exercise\}", c.source)) for c in nb.cells
-        ),
-        "autograded_points": maximum,
-        "scores": {k: v[0] for k, v in scores.items()},
-    }
-    REPORT.write_text(json.dumps(report, indent=2))
+    with exclusive(REPORT.with_suffix(".lock")):  # other workers add their chapters
+        report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+        report[master.stem] = {
+            "exercises": sum(
+                len(re.findall(r":::\{exercise\}", c.source)) for c in nb.cells
+            ),
+            "autograded_points": maximum,
+            "scores": {k: v[0] for k, v in scores.items()},
+        }
+        REPORT.write_text(json.dumps(report, indent=2))
 
 
 # -- the branch the public Colab buttons open ------------------------------------------

@@ -9,11 +9,15 @@
 
 Warnings are errors (-W), broken references are errors (-n), and a cell that raises
 stops the build (see `execute` in _config.yml).
+
+A public build that succeeds leaves a digest of its sources in _build/html (``STAMP``):
+the tests use the book as built as long as ``is_current()`` says nothing changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -24,6 +28,28 @@ import yaml
 
 from booktools.book import editions, setup_cell
 from booktools.book.config import REPO_ROOT, chapter_notebooks
+
+STAMP = REPO_ROOT / "_build" / "html" / ".sources.sha256"
+
+
+def sources_digest() -> str:
+    """A digest of everything the public build reads: the configuration, the pages and
+    chapters, and the code the chapters run (dlbook) or that builds them (booktools)."""
+    digest = hashlib.sha256()
+    files = [REPO_ROOT / "_config.yml", REPO_ROOT / "_toc.yml"]
+    for folder in ("book", "src"):
+        files += sorted((REPO_ROOT / folder).rglob("*"))
+    for path in files:
+        generated = {"__pycache__", ".ipynb_checkpoints", "dlbook.egg-info"}
+        if path.is_file() and not generated.intersection(path.parts):
+            digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_current() -> bool:
+    """True when _build/html was built from the sources as they are now."""
+    return STAMP.exists() and STAMP.read_text() == sources_digest()
 
 
 def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
@@ -81,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     if setup_cell.main(["--check"]) != 0:
         return 1
     source, output = _source_and_output(parser, args)
+    public = args.edition == "public" and not args.only and not args.output
+    digest = sources_digest() if public else None  # before: an edit during the build
     start = time.perf_counter()
     try:
         jupyter_book_build(source, output)
@@ -91,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    if digest is not None:
+        STAMP.write_text(digest)
     print(
         f"built {output / '_build' / 'html' / 'index.html'} "
         f"in {time.perf_counter() - start:.0f} s"
