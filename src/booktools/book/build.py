@@ -62,6 +62,10 @@ def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
         "--warningiserror",
         "--nitpick",
         "--keep-going",
+        # every page read again: an incremental build would skip a page that failed
+        # last time and so pass without its warnings (the notebooks' execution is
+        # cached separately, by content, so this costs seconds, not a re-run)
+        "--all",
     ]
     subprocess.run(command, check=True)
 
