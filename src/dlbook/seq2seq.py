@@ -1,5 +1,5 @@
 """Recurrent encoder-decoders for the toy translation task of dlbook.data, with and
-without attention, and how they are trained and scored (chapters 5 to 7).
+without attention, and how they are trained and scored (chapters 6 and 7).
 
     RecurrentTranslator(n_tokens, use_attention, hidden=32, width=16)
         a GRU encoder and a GRU decoder; with use_attention the decoder's state s_t
