@@ -9,7 +9,10 @@
     character_ids(text, characters=None) -> 1-D tensor of the characters' ids
     number_translation_pairs(count, min_length, max_length, seed=0)
         -> [("three one four", "drei eins vier"), ...]
-    encode_translation_pairs(pairs) -> (source, target) padded id tensors
+    german_number_pairs(count, min_numbers, max_numbers, seed=0)
+        -> [("thirty seven five", "sieben und dreißig fünf"), ...]
+    encode_translation_pairs(pairs, source_words=SOURCE_WORDS,
+                             target_words=TARGET_WORDS) -> padded id tensors
 
 scikit-learn ships the 1797 8x8 digits of the UCI repository (grey levels 0-16), so
 chapter 4 needs no download. LeNet-5 expects 28x28 inputs: each digit is enlarged three
@@ -27,7 +30,16 @@ text differs a little between Python versions (``PYTHON_VERSION`` says which one
 The toy translation task turns a sequence of English digit names into German ones,
 word for word: "three one four" -> "drei eins vier". A model must carry the whole
 sentence from the encoder to the decoder, which is what chapter 5 measures and
-chapter 6's attention removes.
+chapter 6's attention removes. Its alignment is the diagonal: word i goes to word i.
+
+The second translation task needs a reordering. German says the units of a number
+before its tens: "thirty seven" is "siebenunddreißig", seven-and-thirty, written here
+as three words "sieben und dreißig". Its alignment crosses, so a model that reads the
+source in order must look ahead to the units, and attention must learn to look back at
+the right word rather than along the diagonal (chapters 6 and 7). Numbers are 1 to 9
+and 21 to 99 without the round tens (the teens are irregular in both languages, and
+"twenty one" must mean one number); in a compound "eins" loses its s, as in German:
+"twenty one" is "ein und zwanzig".
 """
 
 from __future__ import annotations
@@ -59,6 +71,9 @@ __all__ = [
     "BOS",
     "EOS",
     "number_translation_pairs",
+    "NUMBER_SOURCE_WORDS",
+    "NUMBER_TARGET_WORDS",
+    "german_number_pairs",
     "encode_translation_pairs",
 ]
 
@@ -197,14 +212,73 @@ def number_translation_pairs(
     return pairs
 
 
-def encode_translation_pairs(pairs) -> tuple[torch.Tensor, torch.Tensor]:
+# The reordering task: numbers up to 99, English to German, units before tens.
+_UNITS = "one two three four five six seven eight nine".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_GERMAN_UNITS = "eins zwei drei vier fünf sechs sieben acht neun".split()
+_GERMAN_TENS = "zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig".split()
+NUMBER_SOURCE_WORDS = tuple(_UNITS + _TENS)
+NUMBER_TARGET_WORDS = tuple(_GERMAN_UNITS + _GERMAN_TENS + ["ein", "und"])
+# No zero, no teens, no round tens: "twenty" then "one" would read as twenty-one.
+_NUMBERS = [n for n in range(1, 100) if n < 10 or (n > 20 and n % 10)]
+
+
+def _english_number(n: int) -> list[str]:
+    tens, units = divmod(n, 10)
+    return ([_TENS[tens - 2]] if tens else []) + ([_UNITS[units - 1]] if units else [])
+
+
+def _german_number(n: int) -> list[str]:
+    tens, units = divmod(n, 10)
+    if not tens:
+        return [_GERMAN_UNITS[units - 1]]
+    if not units:
+        return [_GERMAN_TENS[tens - 2]]
+    unit = "ein" if units == 1 else _GERMAN_UNITS[units - 1]
+    return [unit, "und", _GERMAN_TENS[tens - 2]]  # units first: the crossing
+
+
+def german_number_pairs(
+    count: int, min_numbers: int, max_numbers: int, seed: int = 0
+) -> list[tuple[str, str]]:
+    """``count`` random pairs ("thirty seven five", "sieben und dreißig fünf"): each
+    sentence holds min_numbers..max_numbers numbers (drawn uniformly), each number
+    drawn uniformly from 1-9 and 21-99 but the round tens; the same seed gives the
+    same pairs on every machine."""
+    count = checks.integer(count, "count", minimum=0)
+    min_numbers = checks.integer(min_numbers, "min_numbers", minimum=1)
+    max_numbers = checks.integer(max_numbers, "max_numbers", minimum=1)
+    seed = checks.integer(seed, "seed")
+    if max_numbers < min_numbers:
+        raise ValueError(
+            f"max_numbers must be >= min_numbers = {min_numbers}, got {max_numbers}"
+        )
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(count):
+        numbers = rng.choice(
+            _NUMBERS, size=int(rng.integers(min_numbers, max_numbers + 1))
+        )
+        source = " ".join(w for n in numbers for w in _english_number(int(n)))
+        target = " ".join(w for n in numbers for w in _german_number(int(n)))
+        pairs.append((source, target))
+    return pairs
+
+
+def encode_translation_pairs(
+    pairs, source_words=SOURCE_WORDS, target_words=TARGET_WORDS
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Sentence pairs as padded tensors of token ids (torch.long).
 
     source (N, S + 1): a sentence's word ids, then <eos>, then <pad> up to the
         longest source sentence S;
     target (N, T + 2): <bos>, the word ids, <eos>, then <pad> up to the longest T.
-    Word i of SOURCE_WORDS or TARGET_WORDS has id 3 + i in its own language.
+    Word i of source_words (target_words) has id 3 + i in its own language; the
+    defaults are the digit task's, NUMBER_SOURCE_WORDS and NUMBER_TARGET_WORDS give
+    the reordering task's.
     """
+    source_words = checks.instance(source_words, "source_words", tuple)
+    target_words = checks.instance(target_words, "target_words", tuple)
     pairs = checks.instance(pairs, "pairs", list)
     if not pairs:
         raise ValueError("pairs must hold at least one (source, target) pair, got []")
@@ -215,8 +289,8 @@ def encode_translation_pairs(pairs) -> tuple[torch.Tensor, torch.Tensor]:
                 f"pairs[{index}] must be a (source, target) pair of strings, "
                 f"got {checks.describe(pair)}"
             )
-        sources.append(_word_ids(pair[0], SOURCE_WORDS, f"pairs[{index}][0]"))
-        targets.append(_word_ids(pair[1], TARGET_WORDS, f"pairs[{index}][1]"))
+        sources.append(_word_ids(pair[0], source_words, f"pairs[{index}][0]"))
+        targets.append(_word_ids(pair[1], target_words, f"pairs[{index}][1]"))
     source = _padded([ids + [EOS] for ids in sources])
     target = _padded([[BOS] + ids + [EOS] for ids in targets])
     return source, target

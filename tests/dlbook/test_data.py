@@ -15,6 +15,8 @@ from dlbook.data import (
     EOS,
     LECTURE_D,
     LECTURE_X,
+    NUMBER_SOURCE_WORDS,
+    NUMBER_TARGET_WORDS,
     PAD,
     SOURCE_WORDS,
     SPECIAL_TOKENS,
@@ -25,6 +27,7 @@ from dlbook.data import (
     corpus_characters,
     digits_to_lenet_input,
     encode_translation_pairs,
+    german_number_pairs,
     make_moons,
     number_translation_pairs,
     python_docs,
@@ -256,3 +259,76 @@ def test_make_moons_bad_input():
         make_moons(1)
     with pytest.raises(ValueError, match=r"noise must be a number >= 0, got -0\.1"):
         make_moons(10, noise=-0.1)
+
+
+# -- the reordering task --------------------------------------------------------------
+GERMAN_BY_HAND = {  # written out by hand, not by the code under test
+    "one": "eins",
+    "nine": "neun",
+    "twenty one": "ein und zwanzig",
+    "thirty seven": "sieben und dreißig",
+    "fifty six": "sechs und fünfzig",
+    "ninety nine": "neun und neunzig",
+    "eighty one": "ein und achtzig",
+}
+
+
+def test_german_numbers_put_units_before_tens():
+    pairs = german_number_pairs(3000, 1, 1, seed=5)
+    seen = dict(pairs)
+    assert len(seen) == 9 + 72  # 1-9 and 21-99 but the round tens
+    assert not {"twenty", "seventy", "ten", "eleven"} & seen.keys()
+    for english, german in GERMAN_BY_HAND.items():
+        assert seen[english] == german
+
+
+def _count_numbers(english: str) -> tuple[int, int]:
+    """(numbers, compounds) in an English sentence: "thirty seven" is one compound."""
+    words, numbers, compounds, i = english.split(), 0, 0, 0
+    while i < len(words):
+        compound = words[i].endswith("ty")  # a tens word always starts a compound
+        numbers, compounds, i = numbers + 1, compounds + compound, i + 1 + compound
+    return numbers, compounds
+
+
+def test_german_number_pairs_are_reproducible_and_sized():
+    pairs = german_number_pairs(300, 2, 4, seed=3)
+    assert pairs == german_number_pairs(300, 2, 4, seed=3)
+    assert pairs != german_number_pairs(300, 2, 4, seed=4)
+    counts = set()
+    for english, german in pairs:
+        numbers, compounds = _count_numbers(english)
+        counts.add(numbers)
+        assert german.split().count("und") == compounds  # one "und" per compound
+        assert len(german.split()) == len(english.split()) + compounds
+    assert counts == {2, 3, 4}
+    assert german_number_pairs(0, 1, 1) == []
+
+
+def test_german_number_encoding_by_hand():
+    source, target = encode_translation_pairs(
+        [("twenty one", "ein und zwanzig")], NUMBER_SOURCE_WORDS, NUMBER_TARGET_WORDS
+    )
+    # twenty is source word 9, one is word 0; ein is target word 17, und 18, zwanzig 9
+    assert source.tolist() == [[3 + 9, 3 + 0, EOS]]
+    assert target.tolist() == [[BOS, 3 + 17, 3 + 18, 3 + 9, EOS]]
+
+
+@pytest.mark.parametrize(
+    "args, error, message",
+    [
+        ((-1, 1, 2), ValueError, "count must be an int >= 0, got -1"),
+        ((5, 0, 2), ValueError, "min_numbers must be an int >= 1, got 0"),
+        ((5, 3, 2), ValueError, "max_numbers must be >= min_numbers = 3, got 2"),
+    ],
+)
+def test_german_number_pairs_bad_input(args, error, message):
+    with pytest.raises(error, match=message):
+        german_number_pairs(*args)
+
+
+def test_encoding_with_the_wrong_vocabulary():
+    with pytest.raises(ValueError, match=r"pairs\[0\]\[0\] must use only the words"):
+        encode_translation_pairs([("thirty", "dreißig")])
+    with pytest.raises(TypeError, match="source_words must be a tuple"):
+        encode_translation_pairs([("one", "eins")], ["one"], NUMBER_TARGET_WORDS)
