@@ -129,16 +129,24 @@ def train_translator(
 
 
 def right_by_length(model, source_ids, target_ids, max_length: int):
-    """(words, sentences): fractions right by greedy decoding, one per source length."""
+    """(words, sentences): fractions right by greedy decoding, one per source length.
+
+    A target word counts as right when the model puts it at its place; a sentence is
+    right when every target word is. Targets may be longer than their sources (the
+    reordering task adds "und"), so decoding runs to the longest target.
+    """
     max_length = checks.integer(max_length, "max_length", minimum=1)
-    predicted, _ = model.translate(source_ids, max_words=max_length)
+    target_words = target_ids[:, 1:-1]  # without <bos> and the last column
+    predicted, _ = model.translate(source_ids, max_words=target_words.shape[1])
+    is_word = target_words > data.EOS  # not <pad> and not <eos>
+    hits = (predicted[:, : target_words.shape[1]] == target_words) | ~is_word
     lengths = (source_ids != data.PAD).sum(dim=1) - 1
     words, sentences = [], []
     for n_words in range(1, max_length + 1):
         rows = lengths == n_words
         if not rows.any():
             raise ValueError(f"source_ids holds no sentence of length {n_words}")
-        hits = predicted[rows, :n_words] == target_ids[rows, 1 : n_words + 1]
-        words.append(hits.double().mean().item())
-        sentences.append(hits.all(dim=1).double().mean().item())
+        right = (hits[rows] & is_word[rows]).double().sum() / is_word[rows].sum()
+        words.append(right.double().item())
+        sentences.append(hits[rows].all(dim=1).double().mean().item())
     return words, sentences

@@ -105,6 +105,16 @@ def test_right_by_length_by_hand():
     assert sentences == [1.0, 0.5]
 
 
+def test_right_by_length_with_targets_longer_than_sources():
+    # "twenty one" -> "ein und zwanzig" and "one" -> "eins": 3 and 1 target words
+    source = torch.tensor([[12, 3, 2], [3, 2, 0]])
+    target = torch.tensor([[1, 20, 21, 12, 2], [1, 3, 2, 0, 0]])
+    guesses = torch.tensor([[20, 21, 5, 2], [3, 2, 8, 8]])  # 2 of 3 right; right
+    words, sentences = seq2seq.right_by_length(_Fixed(guesses), source, target, 2)
+    assert words == [1.0, 2 / 3]  # what follows <eos> does not count
+    assert sentences == [1.0, 0.0]
+
+
 @pytest.mark.parametrize(
     "call, error, message",
     [
