@@ -1,9 +1,10 @@
 """The built book in a real browser, fully offline.
 
 The browser is Debian's chromium driven by playwright. For every page: it loads with
-no console error, requests nothing outside 127.0.0.1, typesets its maths (no raw TeX
-left), gives every image meaningful alt text, and every slider on it changes what the
-page shows. Screenshots land in _build/screenshots/ for people to look at.
+no console error, requests nothing outside 127.0.0.1, typesets its maths (no MathJax
+error, no undefined command, no control character in the TeX, no raw TeX left), gives
+every image meaningful alt text, and every slider on it changes what the page shows.
+Screenshots land in _build/screenshots/ for people to look at.
 """
 
 from __future__ import annotations
@@ -19,9 +20,88 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
-RAW_TEX = re.compile(
-    r"\\(?:frac|mathbf|sum|partial|alpha|sigma|left|right|begin|end|cdot|top)\b|\$\$|\\\(|\\\["
-)
+# TeX left as source in the prose: a display delimiter $$, \( \) \[ \], or a backslash
+# and letters (a TeX command such as \frac, \text, \begin)
+RAW_TEX = re.compile(r"\$\$|\\[()\[\]]|\\[A-Za-z]+")
+
+# What MathJax made of a page's maths, read once it has typeset. MathJax 3 shows a TeX
+# error as an merror node, <mjx-merror data-mjx-error="the message"> in the page; an
+# undefined command (its noundefined package) as the command's name in red text, an
+# <mtext> holding a backslash in the MathML. Neither raises an error. A control
+# character in the TeX raises nothing either: a TAB that was the \t of \text turns
+# n_\text{layers} into n_ followed by "ext{layers}", typeset as "n_e xtlayers" (review
+# D8). The list of typeset maths, MathJax.startup.document.math, holds each TeX source
+# (item.math) and its MathML (MathJax.startup.toMML(item.root)). The prose is the
+# page's text outside code and outside MathJax's output (whose assistive MathML holds
+# the maths as text).
+MATHS = r"""() => {
+    const items = window.MathJax && MathJax.startup && MathJax.startup.document
+        ? [...MathJax.startup.document.math] : [];
+    const texOf = new Map(items.map(item => [item.typesetRoot, item.math]));
+    const command = /<mtext[^>]*>([^<]*\\[A-Za-z][^<]*)<\/mtext>/g;
+    const control = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g;
+    const shownCommands = [], controls = [];
+    for (const item of items) {
+        const mml = MathJax.startup.toMML(item.root);
+        for (const m of mml.matchAll(command))
+            shownCommands.push({shown: m[1], tex: item.math});
+        for (const m of item.math.matchAll(control))
+            controls.push({code: m[0].charCodeAt(0), tex: item.math});
+    }
+    const walker = document.createTreeWalker(
+        document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+    let prose = '';
+    while (walker.nextNode()) {
+        const node = walker.currentNode;
+        if (!node.parentElement.closest('pre,code,script,style,textarea,mjx-container'))
+            prose += node.textContent + ' ';
+    }
+    return {
+        untypeset: [...document.querySelectorAll('.math')]
+            .filter(el => !el.querySelector('mjx-container'))
+            .map(el => el.textContent),
+        errors: [...document.querySelectorAll('mjx-merror')].map(el => ({
+            message: el.getAttribute('data-mjx-error'),
+            tex: texOf.get(el.closest('mjx-container')) || ''})),
+        shownCommands: shownCommands, controls: controls, prose: prose};
+}"""
+
+
+def shown(tex: str) -> str:
+    r"""TeX as a reader of the message should see it: in quotes, at most 100
+    characters, control characters as tags (<U+0009> for a TAB, which repr would show
+    as \t, just like a backslash and a t) and line breaks as spaces."""
+    tex = re.sub(
+        r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", lambda m: f"<U+{ord(m[0]):04X}>", tex
+    )
+    tex = re.sub(r"\s*\n\s*", " ", tex.strip())
+    return f"“{tex[:100]}”"
+
+
+def maths_problems(page) -> list[str]:
+    """Every problem with the typeset maths of ``page`` (after MathJax is done), one
+    line each, naming the TeX it is in."""
+    found = page.evaluate(MATHS)
+    problems = [f"not typeset: {shown(tex)}" for tex in found["untypeset"]]
+    problems += [
+        f"MathJax error “{e['message']}” in the TeX {shown(e['tex'])}"
+        for e in found["errors"]
+    ]
+    problems += [
+        f"undefined TeX command shown as text “{c['shown']}” in {shown(c['tex'])}"
+        for c in found["shownCommands"]
+    ]
+    problems += [
+        f"control character U+{c['code']:04X} in the TeX {shown(c['tex'])}"
+        for c in found["controls"]
+    ]
+    prose = found["prose"]
+    problems += [
+        "raw TeX left in the text: "
+        + shown(prose[max(0, m.start() - 30) : m.end() + 30])
+        for m in RAW_TEX.finditer(prose)
+    ]
+    return problems
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +135,9 @@ def browser():
 class PageVisit:
     """Open one page with every request outside the site blocked and recorded."""
 
-    def __init__(self, browser, site_url: str, path: str):
+    def __init__(self, browser, site_url: str, path: str, body: str | None = None):
+        """``body``: HTML to serve instead of the built page (a copy with a planted
+        mistake, for a test that the checks catch it)."""
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.page = self.context.new_page()
         self.external: list[str] = []
@@ -63,7 +145,13 @@ class PageVisit:
 
         def route(request_route):
             url = request_route.request.url
-            if url.startswith(site_url) or url.startswith(("data:", "blob:", "about:")):
+            if body is not None and url == f"{site_url}/{path}":
+                request_route.fulfill(
+                    content_type="text/html; charset=utf-8", body=body
+                )
+            elif url.startswith(site_url) or url.startswith(
+                ("data:", "blob:", "about:")
+            ):
                 request_route.continue_()
             else:
                 self.external.append(url)
@@ -97,8 +185,8 @@ class PageVisit:
 def visit(browser, site_url):
     opened = []
 
-    def open_page(path):
-        opened.append(PageVisit(browser, site_url, path))
+    def open_page(path, body=None):
+        opened.append(PageVisit(browser, site_url, path, body))
         return opened[-1]
 
     yield open_page
@@ -118,25 +206,12 @@ def test_page_loads_offline_with_maths_and_alt_text(visit, path):
     assert not v.external, f"{path} tried to reach other sites: {v.external}"
     assert not v.errors, f"{path} logged console errors: {v.errors}"
 
-    # Maths: every math element was typeset, and no TeX source is left in the prose.
-    untypeset = page.evaluate("""() => [...document.querySelectorAll('.math')]
-        .filter(el => !el.querySelector('mjx-container'))
-        .map(el => el.textContent.slice(0, 60))""")
-    assert not untypeset, f"{path}: maths not typeset: {untypeset[:5]}"
-    prose = page.evaluate("""() => {
-        const walker = document.createTreeWalker(
-            document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
-        const skip = 'PRE,CODE,SCRIPT,STYLE,MJX-CONTAINER,TEXTAREA';
-        let text = '';
-        while (walker.nextNode()) {
-            const node = walker.currentNode;
-            if (!node.parentElement.closest(skip.split(',').join(',')))
-                text += node.textContent + ' ';
-        }
-        return text;
-    }""")
-    leftovers = RAW_TEX.findall(prose)
-    assert not leftovers, f"{path}: raw TeX left on the page: {leftovers[:5]}"
+    # Maths: every math element typeset, without error, undefined command or control
+    # character, and no TeX source left in the prose.
+    problems = maths_problems(page)
+    assert not problems, f"{path}: {len(problems)} problems with the maths:\n" + (
+        "\n".join(problems[:20])
+    )
 
     # Images: meaningful alt text, not empty and not a file name.
     images = page.evaluate("""() =>
@@ -148,6 +223,35 @@ def test_page_loads_offline_with_maths_and_alt_text(visit, path):
         assert len(alt) >= 10 and not re.search(
             r"\.(png|jpe?g|svg|gif)\b|_images/|^image$", alt, re.I
         ), f"{path}: image {image['src']} has no meaningful alt text: {alt!r}"
+
+
+def test_the_maths_check_catches_what_is_planted_in_a_copy_of_a_page(visit, built_site):
+    r"""A copy of the notation page with the mistakes the check is for: the TAB of
+    review D8 (the \t of n_\text{layers} read as an escape), a TeX error, an undefined
+    command and TeX outside the maths. Each is reported."""
+    path = "book/notation.html"
+    html = (built_site / path).read_text(encoding="utf-8")
+    assert r"n_\text{layers}" in html, f"{path} no longer shows n_\\text{{layers}}"
+    html = html.replace(r"n_\text{layers}", "n_\text{layers}", 1)  # \t: a TAB
+    error, unknown = (
+        f'<span class="math notranslate nohighlight">\\({tex}\\)</span>'
+        for tex in (r"\frac{1}", r"\unknowncommand + 1")
+    )
+    # MathJax typesets \(...\) and $$...$$ wherever they are; TeX outside them stays
+    # raw, as after a $...$ that MyST did not read as maths
+    planted = f"<p>{error}, {unknown} and $\\frac{{1}}{{2}}$ in the text.</p>"
+    heading = html.index("</h1>", html.index("<main")) + len("</h1>")
+    html = html[:heading] + planted + html[heading:]
+    problems = maths_problems(visit(path, body=html).page)
+    for expected in [
+        "control character U+0009 in the TeX “n_<U+0009>ext{layers}”",
+        r"MathJax error “Missing argument for \frac” in the TeX “\frac{1}”",
+        r"undefined TeX command shown as text “\unknowncommand” in "
+        r"“\unknowncommand + 1”",
+        "raw TeX left in the text: “",
+    ]:
+        assert [p for p in problems if p.startswith(expected)], (expected, problems)
+    assert any(r"$\frac{1}{2}$ in the text" in p for p in problems), problems
 
 
 @pytest.mark.parametrize("path", toc_pages())
