@@ -1,4 +1,4 @@
-"""Recurrent encoder-decoders for the toy translation task of dlbook.data, with and
+"""Recurrent encoder-decoders for the toy translation tasks of dlbook.data, with and
 without attention, and how they are trained and scored (chapters 6 and 7).
 
     RecurrentTranslator(n_tokens, use_attention, hidden=32, width=16)
@@ -14,8 +14,10 @@ without attention, and how they are trained and scored (chapters 6 and 7).
         right by greedy decoding, for source lengths 1..max_length
 
 Every model takes ids as in dlbook.data.encode_translation_pairs (PAD 0, BOS 1, EOS 2),
-and its translate(source, max_words) -> (words, weights) decodes greedily. Models are
-float64, so their training replays closely on other machines.
+and its translate(source, max_words) -> (words, weights) decodes greedily. Both
+languages number their words from 3, so n_tokens is the size of the larger vocabulary
+with the special tokens: 13 for the digit names, 22 for the numbers into German. Models
+are float64, so their training replays closely on other machines.
 """
 
 from __future__ import annotations

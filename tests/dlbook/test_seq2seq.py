@@ -115,6 +115,32 @@ def test_right_by_length_with_targets_longer_than_sources():
     assert sentences == [1.0, 0.0]
 
 
+def test_the_reordering_task():
+    # "thirty seven" -> "sieben und dreißig": targets longer than their sources
+    pairs = data.german_number_pairs(40, 1, 3, seed=6)  # every length 1..6
+    source, target = data.encode_translation_pairs(
+        pairs, data.NUMBER_SOURCE_WORDS, data.NUMBER_TARGET_WORDS
+    )
+    max_words = target.shape[1] - 2
+    assert max_words > source.shape[1] - 1
+    torch.manual_seed(0)
+    model = seq2seq.RecurrentTranslator(
+        len(data.SPECIAL_TOKENS) + len(data.NUMBER_TARGET_WORDS), True
+    )
+    words, weights = model.translate(source, max_words)
+    assert words.shape == (len(pairs), max_words + 1)
+    assert weights.shape == (len(pairs), max_words + 1, source.shape[1])
+    # a translator that writes the targets scores 1 at every length, one that writes
+    # only <eos> scores 0
+    perfect = seq2seq.right_by_length(_Fixed(target[:, 1:]), source, target, 6)
+    assert perfect == ([1.0] * 6, [1.0] * 6)
+    silent = torch.full_like(target[:, 1:], data.EOS)
+    assert seq2seq.right_by_length(_Fixed(silent), source, target, 6) == (
+        [0.0] * 6,
+        [0.0] * 6,
+    )
+
+
 @pytest.mark.parametrize(
     "call, error, message",
     [
