@@ -1,15 +1,18 @@
 """Autograding that a student cannot fool, and that one bad submission cannot stop.
 
-One class of chapter 1 submissions is graded once (``graded_class``): the master, an
-honest student, the untouched student notebook, and one submission for each attack of
-issue 16 and a few more. Each attack scores 0 on what it attacked or is flagged, the
-solutions stay unread, the honest ones score full with no flag, and the broken ones
-cost only their own student. Fast tests cover the sandbox, the tamper scan and the
-comparison of results on their own.
+One class of chapter 1 submissions is graded once, two at a time (``graded_class``):
+the master, an honest student, the untouched student notebook, and one submission for
+each attack of issue 16 and a few more. Each attack scores 0 on what it attacked or is
+flagged, the solutions stay unread, the honest ones score full with no flag, and the
+broken ones cost only their own student; nbgrader's export gives every score. A small
+class is graded one at a time and two at a time, with the same reports and gradebook.
+Fast tests cover the sandbox, the tamper scan and the comparison of results on their
+own. (The bounds for a whole submission: test_bounds.py; the network: test_network.py.)
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -90,6 +93,13 @@ LIBRARY = {
 }
 LOOP = "def perceptron_step(x, d, w, b, lr=1.0):\n    while True:\n        pass\n"
 KILL = "import os\n\nos.kill(os.getpid(), 9)\n"
+# a fork bomb that also patches numpy: stopped at the process bound, and flagged
+# (it waits once its forks fail, so that it is stopped at the same cell every time)
+BOMB = (
+    "import os\nimport time\n\nnp.allclose = lambda *a, **k: True\n"
+    "try:\n    while True:\n        os.fork() or time.sleep(300)\n"
+    "except OSError:\n    time.sleep(300)\n"
+)
 
 
 def steal(paths: list[str], grade_id: str, writes: list[str]) -> str:
@@ -165,57 +175,83 @@ def stub(nb, exercise: str) -> str:
 # -- the class, graded once ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course")
-    student = nbformat.read(assignment.create(CHAPTER, course), as_version=4)
-    source = course / "source" / CHAPTER / MASTER.name
-    secrets = [str(source), str(MASTER), str(course / "gradebook.db")]
-    writes = [str(course / "owned.txt"), str(REPO_ROOT / "owned.txt")]
-    submissions = {
-        "master": nbformat.read(MASTER, as_version=4),
-        "honest": with_cells(student, HONEST),
-        "untouched": student,
-        "transformer": with_cells(
-            student, {PERCEPTRON: stub(student, PERCEPTRON) + TRANSFORMER}
-        ),
-        "monkeypatch": with_cells(
-            student, {**WRONG, PERCEPTRON: WRONG[PERCEPTRON] + MONKEYPATCH}
-        ),
-        "reads-master": with_cells(
-            student,
-            {ex: steal(secrets, ex, writes) for ex in (PERCEPTRON, SOFTMAX, PARITY)},
-        ),
-        "library": with_cells(student, LIBRARY),
-        "loop": with_cells(student, {**HONEST, PERCEPTRON: LOOP}),
-        "kills-kernel": with_cells(student, {PERCEPTRON: KILL}),
-        "forges-report": with_cells(
-            student, {PERCEPTRON: stub(student, PERCEPTRON) + "\n\n" + FORGE}
-        ),
-        "tricks": with_cells(
-            student,
-            {PERCEPTRON: LIAR, SOFTMAX: CODE_SWAP},
-            tests={PARITY: "pass\n"},
-        ),
-    }
-    for name, nb in submissions.items():
-        folder = course / "submitted" / name / CHAPTER
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / MASTER.name)
-    broken = course / "submitted" / "invalid-json" / CHAPTER
-    broken.mkdir(parents=True)
-    (broken / MASTER.name).write_text('{"cells": [ this is not JSON')
-    start = time.monotonic()
+def autograde(course: Path, jobs: int) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "booktools.grading.assignment", "autograde"]
-    run = subprocess.run(
-        [*command, CHAPTER, "--course", str(course)],
+    return subprocess.run(
+        [*command, CHAPTER, "--course", str(course), "--jobs", str(jobs)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
     )
+
+
+def submit(course: Path, submissions: dict) -> None:
+    """Put each notebook (or text, for a broken file) where nbgrader collects it."""
+    for name, nb in submissions.items():
+        folder = course / "submitted" / name / CHAPTER
+        folder.mkdir(parents=True)
+        if isinstance(nb, str):
+            (folder / MASTER.name).write_text(nb)
+        else:
+            nbformat.write(nb, folder / MASTER.name)
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    course = tmp_path_factory.mktemp("course")
+    student = nbformat.read(assignment.create(CHAPTER, course), as_version=4)
+    pristine = tmp_path_factory.mktemp("pristine") / "course"
+    shutil.copytree(course, pristine)  # the assignment made, nothing graded yet
+    source = course / "source" / CHAPTER / MASTER.name
+    secrets = [str(source), str(MASTER), str(course / "gradebook.db")]
+    writes = [str(course / "owned.txt"), str(REPO_ROOT / "owned.txt")]
+    submit(
+        course,
+        {
+            "master": nbformat.read(MASTER, as_version=4),
+            "honest": with_cells(student, HONEST),
+            "untouched": student,
+            "transformer": with_cells(
+                student, {PERCEPTRON: stub(student, PERCEPTRON) + TRANSFORMER}
+            ),
+            "monkeypatch": with_cells(
+                student, {**WRONG, PERCEPTRON: WRONG[PERCEPTRON] + MONKEYPATCH}
+            ),
+            "reads-master": with_cells(
+                student,
+                {
+                    ex: steal(secrets, ex, writes)
+                    for ex in (PERCEPTRON, SOFTMAX, PARITY)
+                },
+            ),
+            "library": with_cells(student, LIBRARY),
+            "loop": with_cells(student, {**HONEST, PERCEPTRON: LOOP}),
+            "kills-kernel": with_cells(student, {PERCEPTRON: KILL}),
+            "forges-report": with_cells(
+                student, {PERCEPTRON: stub(student, PERCEPTRON) + "\n\n" + FORGE}
+            ),
+            "tricks": with_cells(
+                student,
+                {PERCEPTRON: LIAR, SOFTMAX: CODE_SWAP},
+                tests={PARITY: "pass\n"},
+            ),
+            "invalid-json": '{"cells": [ this is not JSON',
+        },
+    )
+    # a link to the master in place of a notebook: the grader must not follow it
+    (course / "submitted" / "symlink" / CHAPTER).mkdir(parents=True)
+    (course / "submitted" / "symlink" / CHAPTER / MASTER.name).symlink_to(source)
+    start = time.monotonic()
+    run = autograde(course, jobs=2)
     seconds = time.monotonic() - start
     report = json.loads((course / "autograde.json").read_text())["students"]
-    return {"course": course, "run": run, "report": report, "seconds": seconds}
+    return {
+        "course": course,
+        "pristine": pristine,
+        "run": run,
+        "report": report,
+        "seconds": seconds,
+    }
 
 
 def cell_score(report, student, exercise) -> float:
@@ -226,9 +262,14 @@ def cell_score(report, student, exercise) -> float:
 def test_the_class_is_graded_and_the_command_exits_0(graded_class):
     run, report = graded_class["run"], graded_class["report"]
     assert run.returncode == 0, run.stdout + run.stderr
-    assert len(report) == 12, sorted(report)
-    for line in ("graded 12 submissions", "could not be run"):
+    assert len(report) == 13, sorted(report)
+    for line in ("graded 13 submissions", "could not be run"):
         assert line in run.stdout, run.stdout
+    # progress, as each submission ends
+    progress = [line for line in run.stderr.splitlines() if line.startswith("graded")]
+    assert [line.split(" (")[0] for line in progress] == [
+        f"graded {n} of 13" for n in range(1, 14)
+    ], run.stderr
     for record in report.values():
         assert set(record) >= {"score", "max_score", "flags", "error"}
         assert record["max_score"] == 7
@@ -283,6 +324,8 @@ def test_solutions_stay_unread_and_the_course_unwritten(graded_class):
     assert "could not read" in text, "the attack did not run"
     assert "could not write" in text, "the attack did not run"
     assert STOLEN not in text
+    # a link to the master is not followed, not even for the feedback notebook
+    assert not (course / "autograded" / "symlink").exists()
     assert not (course / "owned.txt").exists()
     assert not (REPO_ROOT / "owned.txt").exists()
 
@@ -313,6 +356,8 @@ def test_broken_submissions_score_0_with_the_reason(graded_class):
     assert "not a valid notebook" in report["invalid-json"]["error"]
     assert report["kills-kernel"]["score"] == 0
     assert "died" in report["kills-kernel"]["error"]
+    assert report["symlink"]["score"] == 0
+    assert "symbolic link" in report["symlink"]["error"]
 
 
 @pytest.mark.slow
@@ -324,35 +369,115 @@ def test_the_gradebook_holds_the_same_scores(graded_class):
         for student, record in graded_class["report"].items():
             submission = gradebook.find_submission(CHAPTER, student)
             assert submission.score == record["score"], student
+            flagged = bool(record["flags"] or record["error"])
+            assert [nb.flagged for nb in submission.notebooks] == [flagged], student
+
+
+@pytest.mark.slow
+def test_nbgrader_export_gives_every_students_score(graded_class):
+    """What instructors copy into their learning-management system."""
+    course = graded_class["course"]
+    run = assignment.nbgrader("export", course=course)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with open(course / "grades.csv", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["assignment"] == CHAPTER]
+    report = graded_class["report"]
+    assert {row["student_id"]: float(row["score"]) for row in rows} == {
+        student: record["score"] for student, record in report.items()
+    }
+    assert {float(row["max_score"]) for row in rows} == {7.0}
+    assert report["master"]["score"] == 7 and report["untouched"]["score"] == 0
+
+
+def gradebook_contents(course: Path) -> list:
+    """Everything the gradebook says of each student, in its own order."""
+    from nbgrader.api import Gradebook
+
+    contents = []
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in gradebook.students:
+            submission = gradebook.find_submission(CHAPTER, student.id)
+            grades = [
+                (nb.name, nb.flagged, g.name, g.auto_score, g.manual_score, g.max_score)
+                for nb in submission.notebooks
+                for g in nb.grades
+            ]
+            contents.append((student.id, submission.score, grades))
+    return contents
+
+
+def comparable(course: Path) -> str:
+    """autograde.json without what is measured (seconds, usage)."""
+    report = json.loads((course / "autograde.json").read_text())
+    for record in report["students"].values():
+        del record["seconds"], record["usage"]
+    return json.dumps(report, indent=1)
+
+
+@pytest.mark.slow
+def test_side_by_side_grading_gives_what_one_at_a_time_gives(graded_class, tmp_path):
+    """A small class, one at a time and two at a time: the same scores, flags,
+    errors and gradebook; the fork bomb beside the master leaves it full marks."""
+    master = nbformat.read(MASTER, as_version=4)
+    student = nbformat.read(
+        graded_class["pristine"] / "release" / CHAPTER / MASTER.name, as_version=4
+    )
+    runs, courses = {}, {}
+    for jobs in (1, 2):
+        course = courses[jobs] = tmp_path / f"jobs-{jobs}"
+        shutil.copytree(graded_class["pristine"], course)
+        submit(
+            course,
+            {
+                "a-master": master,
+                "b-bomb": with_cells(student, {PERCEPTRON: BOMB}),
+                "c-invalid-json": "not JSON",
+                "d-kills-kernel": with_cells(student, {PERCEPTRON: KILL}),
+            },
+        )
+        runs[jobs] = autograde(course, jobs)
+        assert runs[jobs].returncode == 0, runs[jobs].stdout + runs[jobs].stderr
+    assert comparable(courses[1]) == comparable(courses[2])
+    assert gradebook_contents(courses[1]) == gradebook_contents(courses[2])
+    report = json.loads((courses[2] / "autograde.json").read_text())["students"]
+    assert list(report) == ["a-master", "b-bomb", "c-invalid-json", "d-kills-kernel"]
+    assert report["a-master"]["score"] == 7 and not report["a-master"]["flags"]
+    assert "died" in report["d-kills-kernel"]["error"]
+    bomb = report["b-bomb"]
+    assert bomb["score"] == 0 and bomb["flags"], bomb
+    assert "ran more than 256 processes and threads at once" in bomb["error"], bomb
+    for jobs in (1, 2):
+        assert "graded 4 of 4 (2 flagged)" in runs[jobs].stderr, runs[jobs].stderr
 
 
 # -- the pieces on their own (fast) ----------------------------------------------------
 
 
-def test_the_sandbox_hides_the_repository_and_the_network(tmp_path):
+def test_the_sandbox_hides_the_repository_and_writes_only_its_tmpfs(tmp_path):
+    """No course, no master; as nobody; the one writable place is its own tmpfs,
+    gone when it ends. (The network: tests/grading/test_network.py.)"""
     sandbox.check()
     secret = tmp_path / "course" / "source.txt"
     secret.parent.mkdir()
     secret.write_text("master")
-    work = tmp_path / "work"
-    work.mkdir()
-    sandbox.give_to_sandbox(work)
     probe = (
-        "import os, socket\n"
+        "import os\n"
         "for p in [%r, %r]:\n"
         "    try:\n        open(p).read(); print('READ', p)\n"
         "    except OSError:\n        pass\n"
-        "print('uid', os.getuid())\n"
+        "print('uid', os.getuid(), 'in', os.getcwd())\n"
         "open('mine.txt', 'w').write('ok')\n"
-        "try:\n"
-        "    socket.create_connection(('1.1.1.1', 80), timeout=2); print('NET')\n"
-        "except OSError:\n    pass\n"
-    ) % (str(secret), str(MASTER))
-    argv = sandbox.command([sys.executable, "-c", probe], work)
+        "for p in ['/usr/owned', %r]:\n"
+        "    try:\n        open(p, 'w').write('x'); print('WROTE', p)\n"
+        "    except OSError:\n        pass\n"
+    ) % (str(secret), str(MASTER), str(tmp_path / "owned"))
+    argv = sandbox.command([sys.executable, "-c", probe])
+    assert "--bind" not in argv, "a host folder is writable in the sandbox"
     result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "READ" not in result.stdout and "NET" not in result.stdout
-    assert (work / "mine.txt").read_text() == "ok"
+    assert "READ" not in result.stdout and "WROTE" not in result.stdout
+    assert f"in {sandbox.WORKDIR}" in result.stdout
+    assert not (tmp_path / "owned").exists()
     import os
 
     if os.geteuid() == 0:
@@ -362,7 +487,7 @@ def test_the_sandbox_hides_the_repository_and_the_network(tmp_path):
 def test_a_missing_sandbox_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
-        sandbox.command(["true"], Path("/tmp"))
+        sandbox.command(["true"])
 
 
 def test_an_unknown_chapter_is_an_instructor_error(tmp_path):
@@ -454,7 +579,7 @@ def test_the_runner_guards_the_tests_and_captures_results():
             {"role": "solution", "source": "while True:\n    pass"},
         ],
     }
-    results, error, _ = grader.run_job(job, "x.ipynb", b"{}", timeout=120)
+    results, error, _, _ = grader.run_job(job, "x.ipynb", b"{}")
     assert error is None, error
     cells = results["cells"]
     assert cells["t1"]["passed"], cells["t1"]

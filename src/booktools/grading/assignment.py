@@ -12,13 +12,20 @@
         Grades every submission placed at
         submitted/<student>/01_perceptron/01_perceptron.ipynb (nbgrader's layout;
         `nbgrader collect` puts them there too), each in the sandbox
-        (``booktools.grading.grader``), prints a score table and writes autograde.json:
-        {"students": {student: {"score", "max_score", "flags", "error", "cells"}}}.
-        A bad submission scores 0 with its reason; the command exits 0 unless the
-        instructor's side is wrong (unknown chapter, no assignment, no sandbox).
+        (``booktools.grading.grader``), --jobs at a time (default: the machine's
+        cores), each under the bounds for a whole submission
+        (``booktools.grading.bounds``; --memory, --disk, --processes, --output,
+        --timeout), printing its progress; then prints a score table and writes
+        autograde.json: {"students": {student: {"score", "max_score", "flags",
+        "error", "cells", "seconds", "usage"}}}. A bad submission scores 0 with its
+        reason; the command exits 0 unless the instructor's side is wrong (unknown
+        chapter, no assignment, no sandbox or no bounds).
 
 The course folder is a plain nbgrader course: the scores go into its gradebook and the
-graded notebooks into autograded/, so formgrader and export work in it as well. Do not
+graded notebooks into autograded/, so formgrader and export work in it as well
+(`nbgrader export` in the course folder writes grades.csv, a score per student). The
+grader's parent process alone writes the reports, once every submission is graded, in
+the students' order: grading in parallel gives the same files as one at a time. Do not
 run `nbgrader autograde` there: it would run the submissions unsandboxed.
 """
 
@@ -27,17 +34,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
 
 from booktools.book.config import chapter_notebooks
 from booktools.book.editions import CODE_STUB, SOLUTION_TAG
-from booktools.grading import grader, sandbox
+from booktools.grading import cgroups, grader, sandbox
+from booktools.grading.bounds import DEFAULT, Bounds
 
 COURSE_ID = "dlbook"
 
@@ -99,8 +110,11 @@ def init_course(course: Path) -> None:
         )
 
 
-def create(chapter: str, course: Path) -> Path:
-    """Make the assignment for ``chapter``; return the student notebook's path."""
+def create(chapter: str, course: Path, bounds: Bounds = DEFAULT) -> Path:
+    """Make the assignment for ``chapter``; return the student notebook's path.
+
+    The master runs in the sandbox under ``bounds`` to record its results.
+    """
     master = _chapter_path(chapter)
     init_course(course)
     assignment = master.stem
@@ -125,15 +139,17 @@ def create(chapter: str, course: Path) -> Path:
             f"check {course / 'nbgrader_config.py'}"
         )
     _require_sandbox()
-    save_expected(chapter, course)
+    save_expected(chapter, course, bounds)
     return student
 
 
 def _require_sandbox() -> None:
-    """Stop with the sandbox's own message when grading could not be sandboxed."""
+    """Stop with the sandbox's own message when grading could not be sandboxed, or
+    not bounded as a whole (control groups)."""
     try:
         sandbox.check()
-    except sandbox.SandboxUnavailable as error:
+        cgroups.check()
+    except (sandbox.SandboxUnavailable, cgroups.CgroupsUnavailable) as error:
         raise SystemExit(f"error: {error}") from None
 
 
@@ -149,11 +165,13 @@ def _paths(chapter: str, course: Path) -> tuple[str, Path, Path, Path]:
     )
 
 
-def save_expected(chapter: str, course: Path) -> Path:
+def save_expected(chapter: str, course: Path, bounds: Bounds = DEFAULT) -> Path:
     """Run the master in the sandbox and store what its exercises return."""
     _, source, release, expected = _paths(chapter, course)
     values = grader.expected_values(
-        nbformat.read(source, as_version=4), nbformat.read(release, as_version=4)
+        nbformat.read(source, as_version=4),
+        nbformat.read(release, as_version=4),
+        bounds,
     )
     expected.parent.mkdir(parents=True, exist_ok=True)
     expected.write_text(json.dumps(values))
@@ -171,18 +189,20 @@ def _write_gradebook(assignment: str, course: Path, results: dict) -> None:
             gradebook.update_or_create_student(student)
             submission = gradebook.update_or_create_submission(assignment, student)
             for notebook in submission.notebooks:
+                # nbgrader keeps the flag on the notebook (formgrader shows it there)
+                notebook.flagged = bool(result.flags or result.error)
                 for cell in notebook.grades:
                     mine = result.cells.get(cell.name)
                     if mine is not None:
                         cell.auto_score = mine["score"]
-            submission.flagged = bool(result.flags or result.error)
         gradebook.db.commit()
 
 
 def _write_graded_notebook(path: Path, submission: Path, result) -> None:
-    """The submission with what each cell printed, for feedback (best effort)."""
+    """The submission with what each cell printed, for feedback (best effort; none for
+    a symbolic link, which could name the master)."""
     try:
-        nb = nbformat.read(submission, as_version=4)
+        nb = nbformat.reads(grader.read_no_link(submission).decode(), as_version=4)
     except Exception:  # noqa: BLE001 - an unreadable submission has no feedback
         return
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -211,11 +231,18 @@ def _write_graded_notebook(path: Path, submission: Path, result) -> None:
 
 
 def autograde(
-    chapter: str, course: Path, timeout: float = grader.SUBMISSION_TIMEOUT
+    chapter: str,
+    course: Path,
+    bounds: Bounds = DEFAULT,
+    jobs: int = 1,
+    progress=None,
 ) -> dict[str, grader.Result]:
     """Grade every submission of ``chapter``; one bad submission never stops the rest.
 
-    Returns {student: Result} and writes ``<course>/autograde.json``.
+    ``jobs`` submissions are graded at a time, each in its own sandbox under
+    ``bounds``; ``progress(done, total, flagged, seconds)`` is called as each ends.
+    Returns {student: Result} in the students' order and writes
+    ``<course>/autograde.json`` and the gradebook, the same for any ``jobs``.
     """
     assignment, source, release, expected_path = _paths(chapter, course)
     if not source.exists() or not release.exists():
@@ -226,18 +253,47 @@ def autograde(
         )
     _require_sandbox()
     if not expected_path.exists():
-        save_expected(chapter, course)
-    expected = json.loads(expected_path.read_text())
-    source_nb = nbformat.read(source, as_version=4)
-    release_nb = nbformat.read(release, as_version=4)
-    results: dict[str, grader.Result] = {}
-    for student, path in _submissions(course, assignment, source.name):
-        result = _grade_one(path, source_nb, release_nb, expected, timeout)
-        results[student] = result
+        save_expected(chapter, course, bounds)
+    assignment_files = (
+        nbformat.read(source, as_version=4),
+        nbformat.read(release, as_version=4),
+        json.loads(expected_path.read_text()),
+    )
+    submissions = list(_submissions(course, assignment, source.name))
+    results = _grade_all(submissions, assignment_files, bounds, jobs, progress)
+    for student, path in submissions:
         graded = course / "autograded" / student / assignment / source.name
-        _write_graded_notebook(graded, path, result)
+        _write_graded_notebook(graded, path, results[student])
     _write_reports(assignment, course, results)
     return results
+
+
+def _grade_all(submissions, assignment_files, bounds, jobs: int, progress):
+    """{student: Result}, in the order of ``submissions``, graded ``jobs`` at a time
+    (each in a thread that waits on its sandbox)."""
+    start, done = time.monotonic(), {}
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = {
+            pool.submit(_grade_one, path, *assignment_files, bounds): student
+            for student, path in submissions
+        }
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            if progress is not None:
+                flagged = sum(1 for r in done.values() if r.flags)
+                elapsed = time.monotonic() - start
+                progress(len(done), len(submissions), flagged, elapsed)
+    finally:
+        pool.shutdown(cancel_futures=True)  # on ^C: start no more
+    return {student: done[student] for student, _ in submissions}
+
+
+def progress_line(done: int, total: int, flagged: int, seconds: float) -> str:
+    """ "graded 7 of 30 (2 flagged), 1 min 42 s"."""
+    minutes, rest = divmod(round(seconds), 60)
+    elapsed = f"{minutes} min {rest} s" if minutes else f"{rest} s"
+    return f"graded {done} of {total} ({flagged} flagged), {elapsed}"
 
 
 def _submissions(course: Path, assignment: str, name: str):
@@ -251,7 +307,7 @@ def _submissions(course: Path, assignment: str, name: str):
             yield folder.name, folder / assignment / name
 
 
-def _grade_one(path: Path, source_nb, release_nb, expected, timeout) -> grader.Result:
+def _grade_one(path: Path, source_nb, release_nb, expected, bounds) -> grader.Result:
     """Grade one submission; a missing notebook or a grader error scores 0, with why."""
     if not path.is_file() and not path.is_symlink():
         rules = grader.grading_rules(source_nb)
@@ -259,7 +315,7 @@ def _grade_one(path: Path, source_nb, release_nb, expected, timeout) -> grader.R
         result.error = f"no {path.name} in {path.parent}"
         return result
     try:
-        return grader.grade(path, source_nb, release_nb, expected, timeout)
+        return grader.grade(path, source_nb, release_nb, expected, bounds)
     except Exception as error:  # noqa: BLE001 - never stop the class
         return grader.Result(error=f"grader error: {error!r}")
 
@@ -295,7 +351,46 @@ def print_table(results: dict[str, grader.Result]) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def _size(text: str) -> int:
+    """Bytes from "4G", "512M", "64K" or a plain number (units of 1024)."""
+    match = re.fullmatch(r"(\d+)\s*([KMG]?)(?:i?B)?", text.strip(), re.IGNORECASE)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (say 4G or 512M)")
+    power = " KMG".index(match[2].upper() or " ")
+    return int(match[1]) * 1024**power
+
+
+def _add_bounds(command: argparse.ArgumentParser) -> None:
+    """The bounds for a whole submission, all its processes together, as options
+    (defaults: bounds.DEFAULT)."""
+    group = command.add_argument_group(
+        "bounds for a whole submission (all its processes and files together)"
+    )
+    d = DEFAULT
+    group.add_argument(
+        "--memory", type=_size, default=d.memory, help="its memory (default 4G)"
+    )
+    group.add_argument(
+        "--disk", type=_size, default=d.disk, help="the files it writes (default 1G)"
+    )
+    group.add_argument(
+        "--processes",
+        type=int,
+        default=d.processes,
+        help="processes and threads at once (default %(default)s)",
+    )
+    group.add_argument(
+        "--output", type=_size, default=d.output, help="its output (default 16M)"
+    )
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=d.seconds,
+        help="seconds of wall time (default %(default)s)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in [
@@ -307,26 +402,42 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument(
             "--course", type=Path, required=True, help="the nbgrader course folder"
         )
+        _add_bounds(command)
         if name == "autograde":
             command.add_argument(
-                "--timeout",
-                type=float,
-                default=grader.SUBMISSION_TIMEOUT,
-                help="seconds allowed for one submission (default %(default)s)",
+                "--jobs",
+                type=int,
+                default=len(os.sched_getaffinity(0)),
+                help="submissions graded at a time (default: the cores, "
+                "%(default)s here)",
             )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     course = args.course.expanduser().resolve()
+    try:
+        bounds = Bounds(
+            args.memory, args.disk, args.processes, args.output, args.timeout
+        )
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     if args.command == "create":
-        student = create(args.chapter, course)
+        student = create(args.chapter, course, bounds)
         print(f"student notebook: {student}")
         print(
             f"collect submissions as {course}/submitted/<student>/"
             f"{student.parent.name}/{student.name}"
         )
-    else:
-        results = autograde(args.chapter, course, timeout=args.timeout)
-        print_table(results)
-        print(f"results: {course / 'autograde.json'}")
+        return 0
+
+    def show(*counts) -> None:
+        print(progress_line(*counts), file=sys.stderr, flush=True)
+
+    results = autograde(args.chapter, course, bounds, max(1, args.jobs), show)
+    print_table(results)
+    print(f"results: {course / 'autograde.json'}")
     return 0
 
 

@@ -14,7 +14,10 @@ student notebook handed out. Grading one submission:
    flagged (never one that matches it: no false alarm for an honest submission).
 3. ``booktools.grading.runner`` runs the job in ``booktools.grading.sandbox``: a
    scratch folder holding only that notebook, as nobody, no network, 30 s per cell,
-   and a bound for the whole submission.
+   under bounds for the whole submission (``booktools.grading.bounds``: memory, disk,
+   processes, output, wall time). It reports cell by cell through a pipe: a
+   submission stopped halfway keeps what it finished, and the grader reads nothing
+   the sandbox could have written to disk.
 4. Outside the sandbox, in this process, which runs no student code: a graded cell
    earns its points only if its tests passed in the sandbox, no tripwire fired, and
    every result of the exercise's functions equals (within a tolerance) what the
@@ -33,28 +36,34 @@ previous graded cell are captured.
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import math
 import os
-import resource
 import shutil
-import signal
-import subprocess
+import stat
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 
-from booktools.grading import sandbox, tamper
+from booktools.grading import cgroups, sandbox, tamper
+from booktools.grading.bounds import DEFAULT, Bounds, Supervised, supervise
 
-__all__ = ["CELL_TIMEOUT", "SUBMISSION_TIMEOUT", "Result", "expected_values", "grade"]
+__all__ = [
+    "CELL_TIMEOUT",
+    "Ran",
+    "Result",
+    "expected_values",
+    "grade",
+    "read_no_link",
+    "run_job",
+]
 
 CELL_TIMEOUT = 30  # seconds per cell, nbgrader's default
-SUBMISSION_TIMEOUT = 600  # seconds for a whole submission
-MEMORY_LIMIT = 8 * 2**30  # address space of a submission's process
 RUNNER = Path(__file__).with_name("runner.py")
 RTOL, ATOL = 1e-6, 1e-9
 
@@ -68,6 +77,7 @@ class Result:
     cells: dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
     outputs: list[dict] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {
@@ -77,6 +87,7 @@ class Result:
             "error": self.error,
             "cells": self.cells,
             "seconds": round(self.seconds, 1),
+            "usage": self.usage,
         }
 
 
@@ -194,97 +205,85 @@ def _restored_cell(master, grade_id: str, rules: dict) -> dict:
     return entry
 
 
-def _limits() -> None:  # runs in the child, before the sandbox starts
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (2**29, 2**29))
-    resource.setrlimit(resource.RLIMIT_NPROC, (512, 512))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+class Ran(NamedTuple):
+    """A job's run: the runner's report (as far as it got), why it fell short, how
+    long it took and what it used."""
+
+    results: dict
+    error: str | None
+    seconds: float
+    usage: dict[str, int]
 
 
-def run_job(job: dict, notebook_name: str, notebook_bytes: bytes, timeout: float):
-    """Run ``job`` in the sandbox; return (results or None, error or None, seconds)."""
+def run_job(job: dict, notebook_name: str, notebook_bytes: bytes, bounds=DEFAULT):
+    """Run ``job`` in the sandbox under ``bounds``; return a Ran."""
     with tempfile.TemporaryDirectory(prefix="dlbook-grade-") as tmp:
-        root = Path(tmp)
-        work, grader, out = _scratch(root, job, notebook_name, notebook_bytes)
-        runner = [
-            sys.executable,
-            "-I",
-            str(grader / "runner.py"),
-            str(grader / "job.json"),
-            str(out / "results.json"),
-        ]
-        argv = sandbox.command(runner, work, readable=(grader,), writable=(out,))
-        log = root / "log.txt"
-        start = time.monotonic()
-        returncode = _run_bounded(argv, log, timeout)
-        if returncode is None:
-            return None, f"ran over the {timeout:.0f} s bound for a submission", timeout
-        seconds = time.monotonic() - start
-        results, error = _read_results(out / "results.json", log, returncode)
-        return results, error, seconds
+        grader = _scratch(Path(tmp), job, notebook_bytes)
+
+        def command(report_fd: int, info_fd: int) -> list[str]:
+            runner = [sys.executable, "-I", str(grader / "runner.py")]
+            return sandbox.command(
+                [*runner, str(grader / "job.json"), str(report_fd)],
+                readable=(grader,),
+                files={f"{sandbox.WORKDIR}/{notebook_name}": grader / "notebook"},
+                disk=bounds.disk,
+                info_fd=info_fd,
+            )
+
+        run = supervise(command, bounds)
+    results = _assemble(run.report)
+    return Ran(results, _run_error(run, bounds, results), run.seconds, run.usage)
 
 
-def _scratch(root: Path, job: dict, notebook_name: str, notebook_bytes: bytes):
-    """The folders the sandbox sees under ``root``: (work, grader, out).
-
-    work/ holds the notebook (the runner's working folder) and out/ the results, both
-    writable by the sandbox's user; grader/ holds the runner and its job, read-only.
-    """
-    work, grader, out = root / "work", root / "grader", root / "out"
-    for folder in (work, grader, out):
-        folder.mkdir()
-    (work / notebook_name).write_bytes(notebook_bytes)
+def _scratch(root: Path, job: dict, notebook_bytes: bytes) -> Path:
+    """The folder the sandbox reads, under ``root``: the runner, its job and the
+    notebook (read-only there; the sandbox writes only in its own tmpfs)."""
+    grader = root / "grader"
+    grader.mkdir()
+    (grader / "notebook").write_bytes(notebook_bytes)
     (grader / "job.json").write_text(json.dumps(job))
     shutil.copy(RUNNER, grader / "runner.py")
-    for path in (grader, grader / "job.json", grader / "runner.py"):
+    for path in (grader, *grader.iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)
-    sandbox.give_to_sandbox(work)
-    sandbox.give_to_sandbox(out)
-    return work, grader, out
+    return grader
 
 
-def _run_bounded(argv: list[str], log: Path, timeout: float) -> int | None:
-    """Run ``argv`` (output into ``log``); its exit status, or None if it ran over.
-
-    It runs in a session of its own under ``_limits``, so that when it runs over the
-    whole process group is killed, whatever the submission started.
+def _assemble(report: bytes) -> dict:
+    """The runner's report from its lines (plain data only; a line that is not a
+    JSON object of the right shape is skipped: the submission could have written it).
     """
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_limits,
-        )
+    results = {"cells": {}, "outputs": [], "tampering": [], "done": False}
+    for line in report.split(b"\n"):
         try:
-            return process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return None
+            message = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if not isinstance(message, dict):
+            continue
+        for key in ("outputs", "tampering"):
+            if isinstance(message.get(key), list):
+                results[key] += message[key]
+        if isinstance(message.get("cells"), dict):
+            results["cells"].update(message["cells"])
+        if message.get("done") is True:
+            results["done"] = True
+    return results
 
 
-def _read_results(path: Path, log: Path, returncode: int):
-    """(the runner's results, None), or (None, why there are none usable).
-
-    The results come from the sandbox and are read as data only: too big, not JSON or
-    not shaped like a report is the submission's failure.
-    """
-    tail = log.read_text(errors="replace")[-800:].strip()
-    if not path.is_file() or path.stat().st_size > 2**26:
-        why = f"exit status {returncode}"
-        if returncode and returncode < 0:
-            why = f"killed by signal {-returncode}"
-        return None, f"the notebook's process died ({why}): {tail[-300:]}"
-    try:
-        results = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError):
-        return None, "the notebook's process left unreadable results"
-    if not isinstance(results, dict) or not isinstance(results.get("cells"), dict):
-        return None, "the notebook's process left malformed results"
-    return results, None
+def _run_error(run: Supervised, bounds: Bounds, results: dict) -> str | None:
+    """Why the run fell short of the end of the notebook, or None."""
+    tail = run.output_tail.strip()
+    if run.over is not None:
+        return f"stopped: it {bounds.went_over(run.over)}"
+    if run.returncode == cgroups.ENTER_FAILED and not run.report and "enter-" in tail:
+        raise cgroups.CgroupsUnavailable(tail[-300:])
+    if results["done"]:
+        return None
+    code = run.returncode
+    why = f"exit status {code}"
+    if code is not None and (code < 0 or code > 128):
+        why = f"killed by signal {-code if code < 0 else code - 128}"
+    return f"the notebook's process died ({why}): {tail[-300:]}"
 
 
 def _close(a: float, b: float) -> bool:
@@ -352,9 +351,13 @@ def grade(
     source_nb,
     release_nb,
     expected: dict | None,
-    timeout: float = SUBMISSION_TIMEOUT,
+    bounds: Bounds = DEFAULT,
 ) -> Result:
-    """Grade the submission at ``path``; never raises for a bad submission."""
+    """Grade the submission at ``path``; never raises for a bad submission.
+
+    A submission stopped halfway (over a bound, or its process died) scores what it
+    finished; its error says why the rest scores 0.
+    """
     rules = grading_rules(source_nb)
     result = Result(max_score=sum(r["points"] for r in rules.values()))
     result.cells = {
@@ -369,16 +372,15 @@ def grade(
     result.flags += flags
     code_sources = [c["source"] for c in job["cells"]]
     result.flags += tamper.scan(own, tamper.aliases_of(code_sources))
-    results, error, result.seconds = run_job(job, path.name, data, timeout)
-    if results is None:
-        result.error = error
-        for cell in result.cells.values():
-            cell["reason"] = error
-        return result
-    _note_run(result, results)
+    ran = run_job(job, path.name, data, bounds)
+    result.seconds, result.usage, result.error = ran.seconds, ran.usage, ran.error
+    _note_run(result, ran.results)
     for grade_id, rule in rules.items():
-        got = results["cells"].get(grade_id)
-        _score_cell(result, grade_id, rule["points"], got, expected)
+        got = ran.results["cells"].get(grade_id)
+        if got is None and ran.error is not None:
+            result.cells[grade_id]["reason"] = f"not finished: {ran.error}"
+        else:
+            _score_cell(result, grade_id, rule["points"], got, expected)
     result.score = sum(c["score"] for c in result.cells.values())
     return result
 
@@ -388,12 +390,30 @@ def _read_submission(path: Path, source_nb, release_nb):
 
     Raises GradingError (or OSError) for a file that cannot be graded at all.
     """
-    if path.is_symlink():
-        raise GradingError(f"{path.name} is a symbolic link, not a notebook")
-    data = path.read_bytes()
+    data = read_no_link(path)
     submission = _read_notebook(data)
     job, flags, own = make_job(submission, source_nb, release_nb)
     return data, job, flags, own
+
+
+def read_no_link(path: Path, limit: int = 2**28) -> bytes:
+    """The bytes of the file at ``path``, never of a file a symbolic link there names
+    (O_NOFOLLOW: checking first, then opening, would leave a moment to swap it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise GradingError(
+                f"{path.name} is a symbolic link, not a notebook"
+            ) from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise GradingError(f"{path.name} is not a file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise GradingError(f"{path.name} is larger than {limit // 2**20} MiB")
+    return data
 
 
 def _note_run(result: Result, results: dict) -> None:
@@ -443,7 +463,7 @@ def _matches(want: dict, got: dict) -> bool:
     )
 
 
-def expected_values(source_nb, release_nb, timeout: float = SUBMISSION_TIMEOUT) -> dict:
+def expected_values(source_nb, release_nb, bounds: Bounds = DEFAULT) -> dict:
     """Run the master in the sandbox; return its captured results per graded cell.
 
     Raises SystemExit (an instructor's problem) if a graded cell of the master fails.
@@ -451,9 +471,12 @@ def expected_values(source_nb, release_nb, timeout: float = SUBMISSION_TIMEOUT) 
     data = nbformat.writes(source_nb).encode("utf-8")
     job, _, _ = make_job(source_nb, source_nb, release_nb)
     # the master's solution cells are student code here too: tripwires apply
-    results, error, _ = run_job(job, "master.ipynb", data, timeout)
-    if results is None:
-        raise SystemExit(f"error: running the master for expected values: {error}")
+    results, error, _, _ = run_job(job, "master.ipynb", data, bounds)
+    if error is not None:
+        raise SystemExit(
+            f"error: running the master for expected values: {error} (the bounds "
+            "for a submission are options of the command: see --help)"
+        )
     expected = {}
     for grade_id in grading_rules(source_nb):
         got = results["cells"].get(grade_id, {})

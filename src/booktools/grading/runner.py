@@ -5,14 +5,18 @@ This file is the only grading code that runs inside the sandbox
 imports nothing from ``booktools`` (the sandbox holds no ``booktools``) and is started
 as a script (``booktools.grading.grader`` copies it into the sandbox):
 
-    python runner.py JOB.json RESULTS.json
+    python runner.py JOB.json REPORT_FD
 
 JOB.json (written by ``booktools.grading.grader``): the notebook's code cells in
 order, each with its role ("solution": the student's code; "given": a cell of the book;
 "test": a graded cell, restored from the assignment with its hidden tests), and for
 test cells the names whose results are captured and the library functions that are
-tripwires. RESULTS.json: for each graded cell whether its tests passed, the error, the
-plain-data results of every call to the captured functions, and the tampering seen.
+tripwires. REPORT_FD: the pipe the report goes to, a line of JSON after each cell
+(what the cell printed, and for a graded cell whether its tests passed, the error and
+the plain-data results of every call to the captured functions; the tampering seen),
+then ``{"done": true}``: a notebook stopped halfway has reported what it finished.
+What cells print is also passed on to the standard output, whose size the grader
+bounds.
 
 Nothing this process reports is trusted on its own: it runs student code, which can
 reach everything here. The grader (in another process, which runs no student code)
@@ -38,6 +42,7 @@ import importlib
 import io
 import json
 import math
+import os
 import pkgutil
 import signal
 import sys
@@ -445,9 +450,50 @@ def _alarm(signum, frame):
     raise CellTimeout()
 
 
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class Printed(io.TextIOBase):
+    """Where a cell's prints go: the last MAX_TEXT characters are kept for the report,
+    and everything is passed on to the standard output (whose size the grader bounds),
+    in pieces of up to 64 KiB."""
+
+    def __init__(self):
+        self.kept, self.kept_size = [], 0
+        self.pending, self.pending_size = [], 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        self.kept.append(text)
+        self.kept_size += len(text)
+        if self.kept_size > 2 * MAX_TEXT:
+            self.kept = [self.getvalue()]
+            self.kept_size = len(self.kept[0])
+        self.pending.append(text)
+        self.pending_size += len(text)
+        if self.pending_size > 1 << 16:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        data = "".join(self.pending).encode("utf-8", "replace")
+        self.pending, self.pending_size = [], 0
+        with contextlib.suppress(OSError):
+            write_all(1, data)
+
+    def getvalue(self) -> str:
+        return "".join(self.kept)[-MAX_TEXT:]
+
+
 def run_cell(code, namespace, timeout: int):
     """Execute compiled ``code``; return (stdout text, error or None)."""
-    out = io.StringIO()
+    out = Printed()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)
     error = None
@@ -461,7 +507,8 @@ def run_cell(code, namespace, timeout: int):
         error = {"ename": type(exc).__name__, "evalue": "".join(tb)[-2000:]}
     finally:
         signal.alarm(0)
-    return out.getvalue()[-MAX_TEXT:], error
+        out.flush()
+    return out.getvalue(), error
 
 
 class JobRun:
@@ -484,6 +531,7 @@ class JobRun:
         shell = self.shell = ShellStub(self.namespace, self.transform)
         self.namespace["get_ipython"] = lambda: shell
         self.results = {"cells": {}, "outputs": [], "tampering": []}
+        self.sent = {"cells": 0, "outputs": 0, "tampering": 0}
         # names the book's own cells bound to library objects (np, torch, F...)
         self.trusted = {}
         self.every_tripwire = sorted(
@@ -631,6 +679,18 @@ class JobRun:
                 self.namespace[key] = value
         return changed
 
+    def news(self) -> dict:
+        """What the report gained since the last call."""
+        news = {}
+        for key, sent in self.sent.items():
+            gained = self.results[key]
+            if key == "cells":
+                news[key] = dict(list(gained.items())[sent:])
+            else:
+                news[key] = gained[sent:]
+            self.sent[key] = len(gained)
+        return news
+
     def note(self, items: list[str]) -> None:
         """Add tampering to the report, each item once."""
         for item in items:
@@ -649,15 +709,21 @@ def _cell_report(cell: dict, error, recorders: dict, wires: Tripwires) -> dict:
     }
 
 
-def main(job_path: str, results_path: str) -> int:
-    """Run the job in ``job_path``; write the report to ``results_path``."""
+def main(job_path: str, report_fd: str) -> int:
+    """Run the job in ``job_path``; send the report down ``report_fd`` as it grows."""
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
+    fd = int(report_fd)
+    os.set_inheritable(fd, False)  # the processes a cell starts do not get it
+
+    def send(message: dict) -> None:
+        write_all(fd, (json.dumps(message) + "\n").encode("utf-8"))
+
     run = JobRun(job)
     for index, cell in enumerate(job["cells"]):
         run.run(index, cell)
-    with open(results_path, "w", encoding="utf-8") as handle:
-        json.dump(run.results, handle)
+        send(run.news())
+    send({"done": True})
     return 0
 
 
