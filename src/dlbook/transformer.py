@@ -1,4 +1,5 @@
-"""The transformer's parts in NumPy: positions, layer norm, the two blocks (chapter 7).
+"""The transformer: its parts in NumPy, and a small translator built from torch's
+equal layers (chapter 7).
 
     positional_encoding(n, d, base=10000) -> (n, d) table P with
         P[i, 2j] = sin(i / base^(2j/d)),  P[i, 2j+1] = cos(i / base^(2j/d))
@@ -8,6 +9,10 @@
     encoder_layer(x, params, num_heads, norm_first=False, mask=None)
     decoder_layer(x, memory, params, num_heads, norm_first=False,
                   self_mask=None, memory_mask=None)
+    TransformerTranslator(n_tokens, d_model=32, heads=4, width=64, max_length=32,
+                          embed_scale=1.0)
+        one pre-norm encoder block and one decoder block (torch's layers) on
+        embed_scale * embedding + P, for the translation tasks of dlbook.data
 
 The blocks equal torch.nn.TransformerEncoderLayer and TransformerDecoderLayer in eval
 mode (no dropout) with activation="relu". ``params`` maps torch's state_dict names
@@ -33,8 +38,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import torch
+from torch import nn
 
-from dlbook import checks
+from dlbook import checks, data
 from dlbook.attention import multi_head_attention
 
 __all__ = [
@@ -43,6 +50,7 @@ __all__ = [
     "feed_forward",
     "encoder_layer",
     "decoder_layer",
+    "TransformerTranslator",
 ]
 
 
@@ -198,3 +206,101 @@ def decoder_layer(
     x = _norm(p, "norm1", x + _self(p, x, num_heads, self_mask), eps)
     x = _norm(p, "norm2", x + cross(x), eps)
     return _norm(p, "norm3", x + _ff(p, x), eps)
+
+
+class TransformerTranslator(nn.Module):
+    """An encoder-decoder transformer for dlbook.data's translation tasks: one pre-norm
+    encoder block and one decoder block (the layers above, as torch writes them).
+
+    Ids as in dlbook.data.encode_translation_pairs (PAD 0, BOS 1, EOS 2), both languages
+    numbered within n_tokens. A token enters as embed_scale * embedding + its row of
+    positional_encoding(max_length, d_model). Float64, as dlbook.seq2seq's models, and
+    trained by dlbook.seq2seq.train_translator.
+    """
+
+    def __init__(
+        self,
+        n_tokens: int,
+        d_model=32,
+        heads=4,
+        width=64,
+        max_length=32,
+        embed_scale=1.0,
+    ):
+        super().__init__()
+        n_tokens = checks.integer(n_tokens, "n_tokens", minimum=4)
+        d_model = checks.integer(d_model, "d_model", minimum=2)
+        heads = checks.divisor(heads, "heads", d_model, "d_model")
+        self.embed_scale = checks.positive(embed_scale, "embed_scale")
+        f64 = {"dtype": torch.float64}
+        self.source_embed = nn.Embedding(n_tokens, d_model, **f64)
+        self.target_embed = nn.Embedding(n_tokens, d_model, **f64)
+        positions = torch.tensor(positional_encoding(max_length, d_model))
+        self.register_buffer("positions", positions)  # (max_length, d_model), fixed
+        block = {"dropout": 0.0, "batch_first": True, "norm_first": True, **f64}
+        self.encoder = nn.TransformerEncoderLayer(d_model, heads, width, **block)
+        self.decoder = nn.TransformerDecoderLayer(d_model, heads, width, **block)
+        self.encoder_norm = nn.LayerNorm(d_model, **f64)  # pre-norm's last layer norms
+        self.final_norm = nn.LayerNorm(d_model, **f64)
+        self.readout = nn.Linear(d_model, n_tokens, **f64)
+
+    def embed(self, table, ids):  # token embedding + position: (N, T, d_model)
+        if ids.shape[1] > len(self.positions):
+            raise ValueError(
+                f"sequences may hold at most max_length = {len(self.positions)} "
+                f"tokens, got {ids.shape[1]}"
+            )
+        return self.embed_scale * table(ids) + self.positions[: ids.shape[1]]
+
+    def encode(self, source):
+        states = self.encoder(
+            self.embed(self.source_embed, source),
+            src_key_padding_mask=source == data.PAD,  # torch: True, padding
+        )
+        return self.encoder_norm(states)  # the memory the decoder reads
+
+    def decode(self, target_in, memory, source):
+        T = target_in.shape[1]
+        future = ~torch.tril(torch.ones(T, T, dtype=torch.bool))  # torch: True, blocked
+        states = self.decoder(
+            self.embed(self.target_embed, target_in),
+            memory,
+            tgt_mask=future,
+            memory_key_padding_mask=source == data.PAD,
+        )
+        return self.readout(self.final_norm(states))  # (N, T, n_tokens)
+
+    def forward(self, source, target_in):  # teacher forcing, as for the RNNs
+        return self.decode(target_in, self.encode(source), source)
+
+    @torch.no_grad()
+    def translate(self, source, max_words):  # greedy, one token at a time
+        memory = self.encode(source)
+        words = torch.full((len(source), 1), data.BOS)
+        for _ in range(max_words + 1):
+            scores = self.decode(words, memory, source)[:, -1]  # the last position
+            words = torch.cat([words, scores.argmax(dim=-1, keepdim=True)], dim=1)
+        return words[:, 1:], None
+
+    @torch.no_grad()
+    def attention_weights(self, source, target_in):
+        """(encoder self-attention (N, heads, S, S), decoder cross-attention
+        (N, heads, T, S)): the weights of every head in the pass forward(source,
+        target_in) makes; row t of a head sums to 1 over the source positions."""
+        padding = source == data.PAD  # (N, S)
+        x = self.embed(self.source_embed, source)
+        h = self.encoder.norm1(x)  # pre-norm: attention reads the normalised input
+        _, self_weights = self.encoder.self_attn(
+            h, h, h, key_padding_mask=padding, average_attn_weights=False
+        )
+        memory = self.encode(source)
+        y = self.embed(self.target_embed, target_in)
+        T = y.shape[1]
+        future = ~torch.tril(torch.ones(T, T, dtype=torch.bool))
+        h = self.decoder.norm1(y)
+        y = y + self.decoder.self_attn(h, h, h, attn_mask=future, need_weights=False)[0]
+        h = self.decoder.norm2(y)  # the queries of the cross-attention
+        _, cross_weights = self.decoder.multihead_attn(
+            h, memory, memory, key_padding_mask=padding, average_attn_weights=False
+        )
+        return self_weights, cross_weights
