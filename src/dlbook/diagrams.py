@@ -153,6 +153,22 @@ def _dot(ax, x, y):
 # ---------------------------------------------------------------------------------
 
 
+def _state_line(ax, y, names, ops, gradient_note):
+    """A cell's state as a straight line at height y: in from the left (names[0]),
+    through a product and a sum at x = ops, out on the right (names[1]); above it, the
+    gradient's way back, dashed, with its note."""
+    (x_times, x_plus), (name_in, name_out) = ops, names
+    _label(ax, 0.5, y, name_in, size=SYMBOL_SIZE)
+    _label(ax, 7.9, y, name_out, size=SYMBOL_SIZE)
+    _arrow(ax, (0.9, y), (x_times - OP_RADIUS, y))
+    _op(ax, x_times, y, TIMES)
+    _arrow(ax, (x_times + OP_RADIUS, y), (x_plus - OP_RADIUS, y))
+    _op(ax, x_plus, y, PLUS)
+    _arrow(ax, (x_plus + OP_RADIUS, y), (7.6, y))
+    _arrow(ax, (7.6, y + 0.5), (0.9, y + 0.5), color=HIGHLIGHT, dashed=True)
+    _label(ax, 4.25, y + 0.75, gradient_note, color=HIGHLIGHT)
+
+
 def lstm_cell() -> Figure:
     """The LSTM cell of chapter 5 (torch.nn.LSTM's equations and gate order i, f, g, o).
 
@@ -166,22 +182,12 @@ def lstm_cell() -> Figure:
     # The cell state: c_{t-1} -> x f_t -> + i_t g_t -> c_t, a straight line.
     x_forget, x_add, x_out = 2.2, 4.5, 6.7
     x_i, x_g, x_o = 3.4, x_add, 5.6  # the other gates' columns
-    _label(ax, 0.5, belt, r"$\mathbf{c}_{t-1}$", size=SYMBOL_SIZE)
-    _label(ax, 7.9, belt, r"$\mathbf{c}_t$", size=SYMBOL_SIZE)
-    _arrow(ax, (0.9, belt), (x_forget - OP_RADIUS, belt))
-    _op(ax, x_forget, belt, TIMES)
-    _arrow(ax, (x_forget + OP_RADIUS, belt), (x_add - OP_RADIUS, belt))
-    _op(ax, x_add, belt, PLUS)
-    _arrow(ax, (x_add + OP_RADIUS, belt), (7.6, belt))
-
-    # The gradient's way back along the cell state.
-    _arrow(ax, (7.6, belt + 0.5), (0.9, belt + 0.5), color=HIGHLIGHT, dashed=True)
-    _label(
+    _state_line(
         ax,
-        4.25,
-        belt + 0.75,
+        belt,
+        (r"$\mathbf{c}_{t-1}$", r"$\mathbf{c}_t$"),
+        (x_forget, x_add),
         r"gradient path: multiplied by $\mathbf{f}_t$ only",
-        color=HIGHLIGHT,
     )
 
     # The input line: h_{t-1} from the left, x_t from below, read by every gate.
@@ -248,23 +254,13 @@ def gru_cell() -> Figure:
 
     # The state: h_{t-1} -> x z_t -> + (1 - z_t) n_t -> h_t, a straight line.
     x_keep, x_new = 2.3, 6.3
-    _label(ax, 0.5, top, r"$\mathbf{h}_{t-1}$", size=SYMBOL_SIZE)
-    _label(ax, 7.9, top, r"$\mathbf{h}_t$", size=SYMBOL_SIZE)
-    _arrow(ax, (0.9, top), (x_keep - OP_RADIUS, top))
-    _op(ax, x_keep, top, TIMES)
-    _arrow(ax, (x_keep + OP_RADIUS, top), (x_new - OP_RADIUS, top))
-    _op(ax, x_new, top, PLUS)
-    _arrow(ax, (x_new + OP_RADIUS, top), (7.6, top))
-
-    # The gradient's way back along the state.
-    _arrow(ax, (7.6, top + 0.5), (0.9, top + 0.5), color=HIGHLIGHT, dashed=True)
-    _label(
+    _state_line(
         ax,
-        4.25,
-        top + 0.75,
+        top,
+        (r"$\mathbf{h}_{t-1}$", r"$\mathbf{h}_t$"),
+        (x_keep, x_new),
         r"gradient path: multiplied by $\mathbf{z}_t$ only"
         r" ($\mathbf{z}_t \approx 1$ copies $\mathbf{h}_{t-1}$)",
-        color=HIGHLIGHT,
     )
 
     # The input line: h_{t-1} branches down, x_t comes from below.
