@@ -11,7 +11,7 @@ figure's alt text. The symbols are the chapters' own: the LSTM and GRU equations
 chapter 5 (as dlbook.rnn computes them),
 
     LSTM: c_t = f_t * c_{t-1} + i_t * g_t,   h_t = o_t * tanh(c_t)
-    GRU:  n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn)),
+    GRU:  n_t = tanh(W_xn x_t + b_xn + r_t * (W_hn h_{t-1} + b_hn)),
           h_t = (1 - z_t) * n_t + z_t * h_{t-1}
 
 the attention read-out of dlbook.seq2seq (alpha_tj, c_t = sum_j alpha_tj h_j,
@@ -292,7 +292,7 @@ def gru_cell() -> Figure:
     _arrow(ax, (x_reset + 0.425, gates), (x_hidden - OP_RADIUS, gates))
     for x, text, width in [
         (x_hidden, r"$\mathbf{W}_{hn}\mathbf{h}_{t-1} + \mathbf{b}_{hn}$", 1.6),
-        (x_new, r"$\mathbf{W}_{in}\mathbf{x}_t + \mathbf{b}_{in}$", 1.4),
+        (x_new, r"$\mathbf{W}_{xn}\mathbf{x}_t + \mathbf{b}_{xn}$", 1.4),
     ]:
         _dot(ax, x, bus)
         _arrow(ax, (x, bus), (x, y_affine - 0.2))
@@ -605,7 +605,7 @@ ALT = {
     "gru_cell": (
         "Diagram of the GRU cell in PyTorch's form: the state runs along the top from"
         " h_{t-1} to h_t, multiplied by the update gate z_t and added to (1 - z_t) "
-        "times the candidate n_t = tanh(W_in x_t + b_in + r_t times (W_hn h_{t-1} + "
+        "times the candidate n_t = tanh(W_xn x_t + b_xn + r_t times (W_hn h_{t-1} + "
         "b_hn)), with the reset gate r_t applied after the matrix product. A dashed "
         "line along the top marks the gradient path, multiplied by z_t only, where "
         "z_t near 1 copies h_{t-1}."
