@@ -4,7 +4,8 @@ The runner skips a tripwire name it cannot resolve (a library the grading machin
 such as scipy, cannot be called by the student either). The price of that leniency is
 that a misspelt name in a master would switch its tripwire off without a word, and an
 answer that calls the library function would pass; this test turns such a typo into a
-failure. A name is accepted if it resolves, or if its top-level package is not installed.
+failure. A name is accepted if it resolves, or if its top-level package is not
+installed.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def test_tripwire_resolves(name):
 
 def test_a_misspelt_tripwire_is_caught():
     assert _problem("dlbook.attention.scaled_dot_product_attention") is None
-    assert "does not resolve" in _problem("dlbook.attention.scaled_dot_product_atention")
+    misspelt = "dlbook.attention.scaled_dot_product_atention"
+    assert "does not resolve" in _problem(misspelt)
     assert "does not resolve" in _problem("torch.nn.functional.sofmax")
     assert _problem("not_an_installed_package.anything") is None
