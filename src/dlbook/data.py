@@ -1,4 +1,4 @@
-"""Data sets for the chapters, all available offline (chapters 1 and 3 to 9).
+"""Data sets for the chapters, all available offline (chapters 1 and 3 to 10).
 
     LECTURE_X, LECTURE_D: the lecture's four points and their -1/+1 targets (chapter 1)
     XOR_X, XOR_T: the four corners of the unit square and their XOR (chapters 1 and 3)
@@ -13,6 +13,11 @@
         -> [("thirty seven five", "sieben und dreißig fünf"), ...]
     encode_translation_pairs(pairs, source_words=SOURCE_WORDS,
                              target_words=TARGET_WORDS) -> padded id tensors
+    topic_paragraphs(split="train") -> [(first 128 characters of a paragraph, label)]
+        where label i names PARAGRAPH_CLASSES[i], e.g. "statements", the part of
+        the documentation made of the topics PARAGRAPH_TOPICS[i] (chapter 10)
+    instruction_pairs(split="train")
+        -> [('What does the "for" statement do?', 'The "for" statement is ...')]
 
 scikit-learn ships the 1797 8x8 digits of the UCI repository (grey levels 0-16), so
 chapter 4 needs no download. LeNet-5 expects 28x28 inputs: each digit is enlarged three
@@ -40,12 +45,19 @@ the right word rather than along the diagonal (chapters 6 and 7). Numbers are 1 
 and 21 to 99 without the round tens (the teens are irregular in both languages, and
 "twenty one" must mean one number); in a compound "eins" loses its s, as in German:
 "twenty one" is "ein und zwanzig".
+
+Chapter 10 adapts a model pre-trained on the corpus with two small tasks made from the
+same topics. ``topic_paragraphs``: which part of the documentation a paragraph comes
+from, four classes defined by topic names. ``instruction_pairs``: a question about a
+topic and the first sentence of that topic as the answer. Their docstrings say how the
+text is chosen and split.
 """
 
 from __future__ import annotations
 
 import math
 import platform
+import re
 
 import numpy as np
 import torch
@@ -75,6 +87,11 @@ __all__ = [
     "NUMBER_TARGET_WORDS",
     "german_number_pairs",
     "encode_translation_pairs",
+    "PARAGRAPH_CLASSES",
+    "PARAGRAPH_TOPICS",
+    "PARAGRAPH_LENGTH",
+    "topic_paragraphs",
+    "instruction_pairs",
 ]
 
 PYTHON_VERSION = platform.python_version()
@@ -312,3 +329,164 @@ def _padded(rows: list[list[int]]) -> torch.Tensor:
     for i, row in enumerate(rows):
         out[i, : len(row)] = torch.tensor(row)
     return out
+
+
+# Chapter 10's labelled task: four parts of the documentation, each defined by the
+# names of the pydoc_data.topics whose text comes from that part of the docs.
+PARAGRAPH_CLASSES = ("statements", "expressions", "data model", "built-in types")
+_TOPIC_NAMES = (
+    # the language reference's "Simple statements" and "Compound statements"
+    "assert assignment async augassign break class compound continue del else for "
+    "function global if import nonlocal pass raise return try while with yield",
+    # the language reference's "Expressions"
+    "atom-identifiers atom-literals attribute-references await binary bitwise "
+    "booleans calls comparisons conversions dict exprlists in lambda lists "
+    "operator-summary power shifting slicings subscriptions unary",
+    # the language reference's "Data model"
+    "attribute-access callable-types context-managers customization numeric-types "
+    "objects sequence-types specialnames types",
+    # the library's "Built-in Types"
+    "bltin-code-objects bltin-ellipsis-object bltin-null-object bltin-type-objects "
+    "specialattrs string-methods truth typesfunctions typesmapping typesmethods "
+    "typesmodules typesseq typesseq-mutable",
+)
+PARAGRAPH_TOPICS = tuple(tuple(names.split()) for names in _TOPIC_NAMES)
+PARAGRAPH_LENGTH = 128  # characters: one window of the chapter's models
+_PARAGRAPHS_PER_CLASS = {"train": 60, "held-out": 30}
+
+
+def topic_paragraphs(split: str = "train") -> list[tuple[str, int]]:
+    """A small labelled task: (text, label) pairs, where text is the first
+    PARAGRAPH_LENGTH = 128 characters of a paragraph of the documentation and label i
+    names the part it comes from, PARAGRAPH_CLASSES[i] ("statements", "expressions",
+    "data model", "built-in types"), whose topics are PARAGRAPH_TOPICS[i].
+
+    split: "train" (60 paragraphs per class, 240 in all) or "held-out" (30 per class,
+    120 in all). The split is by paragraph: held-out paragraphs are different
+    paragraphs of the same topics (no 128-character text is in both splits), because
+    most of a class's paragraphs come from one or two long topics ("compound",
+    "specialnames", ...), so holding out whole topics would leave each class one or
+    two topics to be measured on. Either way the pre-trained model has read nearly
+    all of them: python_docs("train") holds 71 of the 79 topics.
+
+    A paragraph is a block of lines between blank lines that reads as prose: it
+    starts with a capital letter, a quote or a single * (*emphasis*, a bullet), which
+    leaves out code, grammar rules, >>> sessions and tables; it is not a heading or a
+    "New in / Changed in version" note; and it is at least 128 characters long once
+    its line breaks and indentation are collapsed to single spaces. A text found in
+    topics of two classes is left out; a text found twice is kept once. Then each
+    class's texts, sorted, are shuffled with a fixed seed and cut into the two splits,
+    and the split is shuffled, so the same Python version gives the same list.
+    """
+    split = checks.one_of(split, "split", ("train", "held-out"))
+    from pydoc_data.topics import topics  # ships with Python: nothing to download
+
+    classes_of = {}  # 128-character text -> the classes it is found in
+    for label, names in enumerate(PARAGRAPH_TOPICS):
+        for name in names:
+            for paragraph in _prose_paragraphs(topics.get(name, "")):
+                if len(paragraph) >= PARAGRAPH_LENGTH:
+                    window = paragraph[:PARAGRAPH_LENGTH]
+                    classes_of.setdefault(window, set()).add(label)
+    rng = np.random.default_rng(0)
+    n_train, n_held_out = (_PARAGRAPHS_PER_CLASS[s] for s in ("train", "held-out"))
+    chosen = []
+    for label, name in enumerate(PARAGRAPH_CLASSES):
+        texts = sorted(t for t, labels in classes_of.items() if labels == {label})
+        if len(texts) < n_train + n_held_out:  # another Python's documentation
+            raise RuntimeError(
+                f"Python {PYTHON_VERSION}'s documentation has {len(texts)} paragraphs "
+                f'of class "{name}", fewer than the {n_train + n_held_out} needed'
+            )
+        texts = [texts[i] for i in rng.permutation(len(texts))]
+        part = texts[:n_train] if split == "train" else texts[n_train:][:n_held_out]
+        chosen += [(text, label) for text in part]
+    return [chosen[i] for i in rng.permutation(len(chosen))]
+
+
+def instruction_pairs(split: str = "train") -> list[tuple[str, str]]:
+    """Instruction-answer pairs (question, answer), one per topic of the corpus: the
+    answer is the first sentence of the topic's first prose paragraph (line breaks
+    collapsed to spaces; a colon that ends it, before a grammar rule or a list, made a
+    full stop), and the question is
+
+        'What does the "for" statement do?'     for a topic titled 'The "for" statement'
+        'What does the section “Calls” explain?'   for any other title, here "Calls"
+
+    Topics with the same question (the "if" statement is also the topic "else") are
+    kept once, and a pair whose question and answer together exceed 224 characters is
+    left out, so that a pair and a template of up to 32 characters fit in the 256
+    characters of dlbook.base_model's context.
+
+    split: "held-out" holds the topics of python_docs("validation"), which the base
+    model was not pre-trained on, unless the answer appears in python_docs("train")
+    anyway (in Python 3.11 the "while" and "with" statements, whose text the topic
+    "compound" repeats): those, like every other topic, are in "train".
+    """
+    split = checks.one_of(split, "split", ("train", "held-out"))
+    from pydoc_data.topics import topics  # ships with Python: nothing to download
+
+    names = sorted(topics)  # python_docs's order: the validation topics come last
+    validation = python_docs("validation")
+    first_valid = next(
+        k for k in range(len(names) + 1) if _joined(topics, names[k:]) == validation
+    )
+    train_text = " ".join(python_docs("train").split())  # line breaks as spaces
+    pairs, questions = [], set()
+    for k, name in enumerate(names):
+        question, sentence = _question(topics[name]), _first_sentence(topics[name])
+        if sentence is None or question in questions:
+            continue
+        answer = sentence[:-1] + "."  # "...:" before a grammar rule or a list
+        if len(question) + len(answer) > 224:
+            continue
+        questions.add(question)
+        held_out = k >= first_valid and sentence not in train_text
+        if held_out == (split == "held-out"):
+            pairs.append((question, answer))
+    return pairs
+
+
+def _joined(topics: dict, names: list[str]) -> str:
+    return "".join(topics[name] + "\n\n" for name in names)  # as python_docs joins
+
+
+def _prose_paragraphs(text: str) -> list[str]:
+    """The prose paragraphs of a topic's text (see topic_paragraphs), each with its
+    whitespace collapsed to single spaces."""
+    paragraphs = []
+    for block in re.split(r"\n[ \t]*\n", text):  # blank lines separate blocks
+        lines = [line.strip() for line in block.strip("\n").splitlines()]
+        if not lines or not lines[0]:
+            continue
+        first, last = lines[0], lines[-1]
+        if re.fullmatch(r"[*=\-~^]+", last):  # a heading's underline
+            continue
+        emphasis = first.startswith("*") and not first.startswith("**")  # **Note:**
+        starts_as_prose = first[0].isupper() or first[0] in '"“' or emphasis
+        if not starts_as_prose:  # code, grammar rules, tables, >>> sessions
+            continue
+        if first.startswith(("New in version", "Changed in version", "Deprecated")):
+            continue  # says when, not what
+        paragraphs.append(" ".join(" ".join(lines).split()))
+    return paragraphs
+
+
+def _first_sentence(text: str) -> str | None:
+    """The first sentence of the first prose paragraph after a topic's title: up to
+    the first "." or ":" followed by a space or the paragraph's end."""
+    title_and_underline = 2
+    body = "\n".join(text.split("\n")[title_and_underline:])
+    for paragraph in _prose_paragraphs(body):
+        sentence = re.match(r"(.+?[.:])(?: |$)", paragraph)
+        if sentence:
+            return sentence.group(1)
+    return None
+
+
+def _question(text: str) -> str:
+    title = text.split("\n", 1)[0].strip()
+    statement = re.fullmatch(r'The "(\w+)" statement', title)
+    if statement:
+        return f'What does the "{statement.group(1)}" statement do?'
+    return f"What does the section “{title}” explain?"

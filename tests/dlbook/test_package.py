@@ -55,6 +55,7 @@ def test_the_wheel_ships_dlbook_only(wheel):
     others = {name for name in top_level if not name.startswith("dlbook")}
     assert not others, f"the wheel ships more than dlbook: {sorted(others)}"
     assert "dlbook/__init__.py" in wheel.namelist()
+    assert "dlbook/weights/base_gpt.pt" in wheel.namelist()  # chapter 10's base model
     assert not any(name.startswith("booktools") for name in wheel.namelist())
 
 
