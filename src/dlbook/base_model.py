@@ -14,8 +14,9 @@ The recipe is chapter 8's (dlbook.lm_training: AdamW, a warm-up then a cosine de
 of the learning rate, the gradient clipped to norm 1) for a larger model: 482,016
 parameters against chapter 8's 110,784, and a context of 256 characters, long enough
 for a question, its answer and a template around them (data.instruction_pairs), or for
-a few such examples in one prompt. 1500 steps of 16 random windows of 256 characters
-are 6.1 million predictions, about 14 passes over the 427,145 training characters.
+one such worked example before a question. 1500 steps of 16 random windows of 256
+characters are 6.1 million predictions, about 14 passes over the 427,145 training
+characters.
 On one core of this book's machine a training step on 32 windows of 128 characters
 (forward, backward, AdamW) takes about 0.22 s, and a forward pass alone 0.06 s.
 
