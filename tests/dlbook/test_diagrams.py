@@ -71,7 +71,7 @@ PARTS = {
         r"$\sigma$",
         "tanh",
         r"\mathbf{W}_{hn}\mathbf{h}_{t-1} + \mathbf{b}_{hn}",
-        r"\mathbf{W}_{in}\mathbf{x}_t + \mathbf{b}_{in}",
+        r"\mathbf{W}_{xn}\mathbf{x}_t + \mathbf{b}_{xn}",
         "gradient path",
         "multiplied by $\\mathbf{z}_t$",
     ],
