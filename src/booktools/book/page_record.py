@@ -40,7 +40,9 @@ def processor() -> str:
                     break
     except OSError:  # not Linux: keep platform's name
         pass
-    return f"{name}, {len(os.sched_getaffinity(0))} cores"
+    # the cores this process may use (Linux); elsewhere, the machine's
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return f"{name}, {cores or os.cpu_count()} cores"
 
 
 @cache
