@@ -371,6 +371,17 @@ def fill_first_exercise(student: Path, master: Path, target: Path) -> str:
     return grade_id
 
 
+def exercise_of_each_cell(cells) -> list[str | None]:
+    """For each cell, the grade id of the solution cell it follows (None before the
+    first): a solution's tests come after it and before the next solution."""
+    owner, owners = None, []
+    for cell in cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            owner = cell.metadata["nbgrader"]["grade_id"]
+        owners.append(owner)
+    return owners
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("master", CHAPTERS, ids=lambda p: p.stem)
 def test_autograding_round_trip(tmp_path, master):
@@ -391,37 +402,49 @@ def test_autograding_round_trip(tmp_path, master):
         folder.mkdir(parents=True)
         return folder / master.name
 
+    # Two submissions, two runs of the chapter: the master, and the student notebook
+    # with only its first exercise completed. The second is also the untouched notebook
+    # for every other exercise (it ran to the end and they scored nothing), so no third
+    # run is needed for one left wholly blank.
     shutil.copy(master, submission("complete"))
-    shutil.copy(student, submission("untouched"))
     filled = fill_first_exercise(student, master, submission("partial"))
 
     results = assignment.autograde(master.stem, course)
     scores = {name: (r.score, r.max_score) for name, r in results.items()}
     full, maximum = scores["complete"]
     assert maximum > 0 and full == maximum, f"the master scores {full}/{maximum}"
-    assert scores["untouched"][0] == 0, (
-        f"an untouched student notebook scores {scores['untouched']}"
-    )
     for name, result in results.items():
         assert result.error is None and not result.flags, (name, result.as_json())
-    partial = scores["partial"][0]
-    assert 0 < partial < maximum, f"completing only {filled} scores {partial}/{maximum}"
-
-    # The untouched notebook ran to the end: the only errors are the hidden tests of
-    # graded cells, and every visible check said "not done yet".
     graded_run = nbformat.read(
-        course / "autograded" / "untouched" / master.stem / master.name, as_version=4
+        course / "autograded" / "partial" / master.stem / master.name, as_version=4
     )
-    for cell in graded_run.cells:
+    exercise = exercise_of_each_cell(graded_run.cells)
+    earned = sum(
+        cell.metadata["nbgrader"].get("points", 0)
+        for cell, owner in zip(graded_run.cells, exercise)
+        if owner == filled and cell.metadata.get("nbgrader", {}).get("grade")
+    )
+    partial = scores["partial"][0]
+    assert 0 < earned < maximum and partial == earned, (
+        f"completing only {filled} scores {partial}/{maximum}; its tests are worth "
+        f"{earned}, every other exercise should score 0"
+    )
+
+    # The notebook ran to the end: the only errors are the hidden tests of the graded
+    # cells of exercises left blank, and every visible check of those said "not done
+    # yet".
+    for cell, owner in zip(graded_run.cells, exercise):
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         is_graded = cell.metadata.get("nbgrader", {}).get("grade", False)
-        assert not errors or is_graded, (
-            f"{master.stem}: an ungraded cell failed: {cell.source[:80]!r}"
+        blank = owner is not None and owner != filled
+        assert not errors or (is_graded and blank), (
+            f"{master.stem}: a cell failed that should not: {cell.source[:80]!r}"
         )
-        if is_graded and "check(" in cell.source:
+        if is_graded and blank and "check(" in cell.source:
             shown = "".join(o.get("text", "") for o in cell.get("outputs", []))
             assert "[not done yet]" in shown, (
-                f"{master.stem}: a check did not report 'not done yet'"
+                f"{master.stem}: a check of a blank exercise did not report "
+                "'not done yet'"
             )
 
     nb = nbformat.read(master, as_version=4)

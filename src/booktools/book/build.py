@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from booktools.book import editions, setup_cell
+from booktools.book import editions, parallel_execution, setup_cell
 from booktools.book.config import REPO_ROOT, chapter_notebooks
 
 STAMP = REPO_ROOT / "_build" / "html" / ".sources.sha256"
@@ -68,6 +68,23 @@ def jupyter_book_build(source_dir: Path, output_dir: Path) -> None:
         "--all",
     ]
     subprocess.run(command, check=True)
+
+
+def run_uncached_chapters(source_dir: Path) -> None:
+    """Execute, on every core, the chapters this build would execute one by one."""
+    config = yaml.safe_load((source_dir / "_config.yml").read_text())
+    execute = config["execute"]
+    if execute["execute_notebooks"] != "cache":
+        return
+    excluded = set(execute.get("exclude_patterns", []))
+    notebooks = [
+        source_dir / path.relative_to(REPO_ROOT)
+        for path in chapter_notebooks()
+        if path.relative_to(REPO_ROOT).as_posix() not in excluded
+    ]
+    parallel_execution.fill_cache(
+        notebooks, source_dir / execute["cache"], timeout=execute["timeout"]
+    )
 
 
 def single_chapter_source(chapter: str, workdir: Path) -> Path:
@@ -114,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     public = args.edition == "public" and not args.only and not args.output
     digest = sources_digest() if public else None  # before: an edit during the build
     start = time.perf_counter()
+    run_uncached_chapters(source)
     try:
         jupyter_book_build(source, output)
     except subprocess.CalledProcessError as error:
