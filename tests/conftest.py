@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import functools
 import http.server
+import shutil
 import subprocess
 import sys
 import threading
@@ -86,3 +87,36 @@ def site_url(built_site: Path):
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# One browser for every test of a worker (the pages, the slides, accessibility):
+# playwright's sync API allows one running instance per thread.
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Debian's chromium is missing: run `bash .ci/browser` (as root) or "
+            "`sudo apt-get install chromium`",
+            pytrace=False,
+        )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+                "--disable-features=OptimizationHints,Translate",
+            ],
+        )
+        yield browser
+        browser.close()

@@ -22,12 +22,14 @@ SHARED_SCOPE_OF_MODULE = {
     "tests/dlbook/test_distributed.py": "the torchrun jobs",
     "tests/dlbook/test_package.py": "pip builds the checkout",
     "tests/book/test_colab_install.py": "pip builds the checkout",
+    "tests/book/test_pdf.py": "the PDF edition",
 }
 
 # About how long a scope takes, in seconds (pytest --durations on the project's
 # machine); by scope, or by the test's function name.
 SECONDS = {
     "the graded class": 250,
+    "the PDF edition": 90,
     "test_autograding_round_trip": 60,
     "test_nothing_the_submission_started_outlives_it": 20,
     "test_one_submission_over_its_bounds_leaves_the_others_alone": 15,

@@ -10,15 +10,12 @@ Screenshots land in _build/screenshots/ for people to look at.
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from conftest import CHAPTER_PAGES, REPO_ROOT, toc_pages
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "_build" / "screenshots"
 # TeX left as source in the prose: a display delimiter $$, \( \) \[ \], or a backslash
 # and letters (a TeX command such as \frac, \text, \begin)
@@ -102,34 +99,6 @@ def maths_problems(page) -> list[str]:
         for m in RAW_TEX.finditer(prose)
     ]
     return problems
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            "Debian's chromium is missing: run `bash .ci/browser` (as root) or "
-            "`sudo apt-get install chromium`",
-            pytrace=False,
-        )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-                "--disable-features=OptimizationHints,Translate",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 class PageVisit:

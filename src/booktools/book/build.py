@@ -3,7 +3,8 @@
     python -m booktools.book.build
         the public book, into _build/html
     python -m booktools.book.build --edition instructor
-        with solutions, into _build/instructor/html
+        with solutions, into _build/instructor/_build/html, and the lecture slides
+        (booktools.book.slides) into its slides/
     python -m booktools.book.build --only book/01_perceptron --output /tmp/ch1
         one chapter (with the preface), elsewhere
 
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from booktools.book import editions, parallel_execution, setup_cell
+from booktools.book import editions, parallel_execution, setup_cell, slides
 from booktools.book.config import REPO_ROOT, chapter_notebooks
 
 STAMP = REPO_ROOT / "_build" / "html" / ".sources.sha256"
@@ -143,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if digest is not None:
         STAMP.write_text(digest)
+    if args.edition == "instructor" and not args.only:
+        # the lecture decks, made from the public edition: no solution on a slide
+        if slides.main(["--output", str(output / "_build" / "html" / "slides")]) != 0:
+            return 1
     print(
         f"built {output / '_build' / 'html' / 'index.html'} "
         f"in {time.perf_counter() - start:.0f} s"
