@@ -595,6 +595,7 @@ CHECKING = {
     "optim",
     "perceptron",
     "preference",
+    "quiz",
     "rnn",
     "scalar_mlp",
     "seq2seq",

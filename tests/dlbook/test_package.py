@@ -56,6 +56,9 @@ def test_the_wheel_ships_dlbook_only(wheel):
     assert not others, f"the wheel ships more than dlbook: {sorted(others)}"
     assert "dlbook/__init__.py" in wheel.namelist()
     assert "dlbook/weights/base_gpt.pt" in wheel.namelist()  # chapter 10's base model
+    # the questions in the page: their script, style and every chapter's data file
+    assert {"dlbook/quiz.js", "dlbook/quiz.css"} <= set(wheel.namelist())
+    assert "dlbook/quizzes/01_perceptron.yml" in wheel.namelist()
     assert not any(name.startswith("booktools") for name in wheel.namelist())
 
 
