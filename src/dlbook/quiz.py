@@ -205,7 +205,8 @@ class Quiz:
             for i, option in enumerate(q["options"]):
                 field = f"{uid}-{qid}-{i}"
                 parts.append(
-                    f'<div><input type="{kind}" id="{field}" name="{uid}-{qid}" '
+                    f'<div class="dlbook-option"><input type="{kind}" id="{field}" '
+                    f'name="{uid}-{qid}" '
                     f'value="{i}"> <label for="{field}">'
                     f"{_inline(option['text'])}{_spoken(option['text'])}</label></div>"
                 )
