@@ -13,6 +13,7 @@ reports the error as it always does.
 from __future__ import annotations
 
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -20,15 +21,34 @@ import nbformat
 from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
+from jupyter_client import KernelManager
 
 
 def _execute(path: str, timeout: int) -> tuple[str, str | None, float, str | None]:
     """Run one notebook in its folder: (path, executed notebook or None, seconds,
-    error)."""
+    error).
+
+    Its kernel talks over Unix sockets in a folder of its own: kernels started at the
+    same moment over TCP each pick free ports, and two could pick the same ones (the
+    client of one notebook then waits on another's kernel)."""
     nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(
-        nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=False
-    )
+    with tempfile.TemporaryDirectory(prefix="dlbook-kernel-") as sockets:
+        kernel = KernelManager(
+            kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
+            transport="ipc",
+            ip=str(Path(sockets) / "kernel"),
+        )
+        try:
+            result = single_nb_execution(
+                nb,
+                cwd=str(Path(path).parent),
+                timeout=timeout,
+                allow_errors=False,
+                km=kernel,
+            )
+        finally:  # a kernel handed to nbclient is not shut down by it
+            if kernel.has_kernel:
+                kernel.shutdown_kernel(now=True)
     if result.err is not None:
         return path, None, result.time, f"{type(result.err).__name__}"
     return path, nbformat.writes(result.nb), result.time, None
@@ -71,6 +91,7 @@ def fill_cache(
             path, text, seconds, error = run.result()
             if error is not None:
                 outcome[Path(path)] = error
+                print(f"{Path(path).name} failed ({error}): the build runs it again")
                 continue
             cache.cache_notebook_bundle(
                 CacheBundleIn(
