@@ -22,7 +22,7 @@ from conftest import REPO_ROOT
 from booktools.book.config import chapter_notebooks
 
 # import name -> distribution name, where they differ
-DISTRIBUTION = {"sklearn": "scikit-learn", "IPython": "ipython"}
+DISTRIBUTION = {"sklearn": "scikit-learn", "IPython": "ipython", "yaml": "pyyaml"}
 # provided by a declared dependency (ipywidgets requires IPython)
 PROVIDED_BY_DEPENDENCIES = {"ipython"}
 
