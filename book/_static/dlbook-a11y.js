@@ -1,5 +1,5 @@
 /* Accessibility fixes for what the theme and its extensions write into every page
-   (issue 28; tests/book/test_accessibility.py runs axe-core on every page).
+   (tests/book/test_accessibility.py runs axe-core on every page).
 
    These three cannot be fixed by configuration or by a template (the HTML comes from
    Python code in pydata-sphinx-theme, myst-nb and docutils), so this script mends the
