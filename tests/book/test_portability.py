@@ -3,9 +3,10 @@ them.
 
 Machines of the project's kind differ in CPU features (AVX2 or AVX-512, Intel or AMD),
 so torch (its own kernels, MKL, oneDNN) and NumPy's OpenBLAS pick different kernels and
-the last digits of results differ. pytest already runs nbval over book/ with this
-machine's defaults; here every chapter is replayed again with the libraries forced onto
-other kernels, as another machine would run them.
+the last digits of results differ. The build executes every chapter with this machine's
+defaults and tests/book/test_build_outputs.py compares what it computed with the stored
+outputs; here nbval replays every chapter, every cell, with the libraries forced onto
+other kernels, as other machines would run them.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ from booktools.book.config import chapter_notebooks
 pytestmark = pytest.mark.slow
 
 OTHER_MACHINES = {
-    # the plainest kernels torch has, with MKL and oneDNN limited to what a processor
-    # without AVX2 offers (left to themselves they see this one's AVX-512 and AMX, and
-    # torch 2.13's bfloat16 attention then asks its plain kernels for AMX's packing,
-    # which no real machine would do), and OpenBLAS's AVX2 kernels
+    # torch's plainest kernels (no SIMD of its own), with MKL, oneDNN and OpenBLAS as
+    # on an AVX2 machine: every x86 processor of this kind has AVX2, so their plain
+    # paths are not what any of them runs (left to themselves, MKL and oneDNN see
+    # this one's AVX-512 and AMX, and torch 2.13's bfloat16 attention then asks its
+    # plain kernels for AMX's packing, which no real machine would do)
     "generic": {
         "ATEN_CPU_CAPABILITY": "default",
-        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
         "OPENBLAS_CORETYPE": "Haswell",
     },
     # an AVX2-only machine: torch, MKL and oneDNN all limited to AVX2
