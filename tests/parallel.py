@@ -3,6 +3,7 @@ plugin, loaded by pyproject.toml's ``-p parallel`` so that it also sees book/.
 
 A scope is what one worker runs, in order:
 - every cell of a notebook (nbval runs them in one kernel, one after the other);
+- the tests of a page of the built book that share one visit of it;
 - every test of a module whose tests share an expensive fixture that should be made
   once (the graded class, the torchrun jobs), or that must not run at the same time
   (the two that build the checkout with pip both write build/ and src/dlbook.egg-info);
@@ -16,6 +17,17 @@ from __future__ import annotations
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+
+# The tests that share one visit of a page (test_browser.py's ``loaded``): those that
+# only read it, then the quiz test, which answers a question and reloads (its file is
+# collected after the others').
+READERS_OF_A_PAGE = {
+    "tests/book/test_accessibility.py::test_page_has_no_serious_accessibility_violation",
+    "tests/book/test_browser.py::test_page_loads_offline_with_maths_and_alt_text",
+    "tests/book/test_browser.py::test_chapter_has_one_well_formed_colab_link",
+    "tests/book/test_browser.py::test_code_outputs_and_figures_fit_the_column",
+    "tests/book/test_quiz_widget.py::test_a_chapter_quiz_answered_wrong_then_right_and_kept",
+}
 
 SHARED_SCOPE_OF_MODULE = {
     "tests/grading/test_grading.py": "the graded class",
@@ -37,6 +49,7 @@ SECONDS = {
     "test_chapter_replays_on_another_machine": 40,
     "pip builds the checkout": 18,
     "a notebook": 15,
+    "a page": 15,
     "the torchrun jobs": 14,
     "test_instructor_edition_builds_strictly_and_shows_every_solution": 12,
 }
@@ -47,12 +60,20 @@ def scope_of(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
         return path
+    test, _, parameter = nodeid.partition("[")
+    if test in READERS_OF_A_PAGE:
+        return f"the page {parameter.removesuffix(']')}"
     return SHARED_SCOPE_OF_MODULE.get(path, nodeid)
 
 
 def seconds(item: pytest.Item) -> int:
     scope = scope_of(item.nodeid)
-    kind = "a notebook" if scope.endswith(".ipynb") else scope
+    if scope.endswith(".ipynb"):
+        kind = "a notebook"
+    elif scope.startswith("the page "):
+        kind = "a page"
+    else:
+        kind = scope
     name = getattr(item, "originalname", item.name)
     return SECONDS.get(kind, SECONDS.get(name, 0))
 

@@ -152,6 +152,7 @@ class PageVisit:
 
 @pytest.fixture
 def visit(browser, site_url):
+    """A fresh visit of a page, for a test that changes what the page shows."""
     opened = []
 
     def open_page(path, body=None):
@@ -163,9 +164,30 @@ def visit(browser, site_url):
         visit_.close()
 
 
+@pytest.fixture(scope="session")
+def loaded(browser, site_url):
+    """The visit of a page shared by the tests that only read it (each load of a
+    chapter and its MathJax takes seconds): the page last asked for stays open until
+    another is. tests/parallel.py runs a page's readers one after another on one
+    worker. Its console errors and outside requests are those of the whole visit."""
+    last: dict[str, PageVisit] = {}
+
+    def open_page(path):
+        if path not in last:
+            for visit_ in last.values():
+                visit_.close()
+            last.clear()
+            last[path] = PageVisit(browser, site_url, path)
+        return last[path]
+
+    yield open_page
+    for visit_ in last.values():
+        visit_.close()
+
+
 @pytest.mark.parametrize("path", toc_pages())
-def test_page_loads_offline_with_maths_and_alt_text(visit, path):
-    v = visit(path)
+def test_page_loads_offline_with_maths_and_alt_text(loaded, path):
+    v = loaded(path)
     page = v.page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(
@@ -263,8 +285,8 @@ def test_search_finds_a_chapter(visit):
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
-def test_chapter_has_one_well_formed_colab_link(visit, path):
-    v = visit(path)
+def test_chapter_has_one_well_formed_colab_link(loaded, path):
+    v = loaded(path)
     hrefs = v.page.evaluate("""() => [...document.querySelectorAll('a')]
         .map(a => a.href).filter(h => h.includes('colab.research.google.com'))""")
     assert hrefs, f"{path} has no Open-in-Colab link"
@@ -284,7 +306,7 @@ MIN_FIGURE_SCALE = 0.8
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
-def test_code_outputs_and_figures_fit_the_column(visit, path):
+def test_code_outputs_and_figures_fit_the_column(loaded, path):
     """At 1280 px, code cells, printed outputs, displayed equations and figures fit the
     column.
 
@@ -292,7 +314,7 @@ def test_code_outputs_and_figures_fit_the_column(visit, path):
     wider than the text (it would run under the table of contents), and no figure is
     shrunk so far that its text becomes hard to read.
     """
-    page = visit(path).page
+    page = loaded(path).page
     layout = page.evaluate("""() => {
         const longest = el => el.textContent.split('\\n')
             .reduce((a, line) => line.length > a.length ? line : a, '');
