@@ -1,5 +1,6 @@
-"""Shared fixtures: the built public book, a local web server for it, and a lock for
-what parallel workers share (tests/parallel.py says how the tests are shared out)."""
+"""Shared fixtures: the built public book, a local web server for it, a browser and
+visits of its pages, and a lock for what parallel workers share (tests/parallel.py says
+how the tests are shared out)."""
 
 from __future__ import annotations
 
@@ -120,3 +121,74 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+class PageVisit:
+    """Open one page with every request outside the site blocked and recorded."""
+
+    def __init__(self, browser, site_url: str, path: str, body: str | None = None):
+        """``body``: HTML to serve instead of the built page (a copy with a planted
+        mistake, for a test that the checks catch it)."""
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.external: list[str] = []
+        self.errors: list[str] = []
+
+        def route(request_route):
+            url = request_route.request.url
+            if body is not None and url == f"{site_url}/{path}":
+                request_route.fulfill(
+                    content_type="text/html; charset=utf-8", body=body
+                )
+            elif url.startswith(site_url) or url.startswith(
+                ("data:", "blob:", "about:")
+            ):
+                request_route.continue_()
+            else:
+                self.external.append(url)
+                request_route.abort()
+
+        self.context.route("**/*", route)
+        self.page.on(
+            "console", lambda msg: msg.type == "error" and self.errors.append(msg.text)
+        )
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on(
+            "response",
+            lambda response: (
+                response.status >= 400
+                and self.errors.append(f"HTTP {response.status} for {response.url}")
+            ),
+        )
+        self.page.goto(f"{site_url}/{path}", wait_until="load")
+        # MathJax typesets asynchronously; wait until it says it is done.
+        self.page.evaluate("""async () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                await MathJax.startup.promise;
+            }
+        }""")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="session")
+def loaded(browser, site_url):
+    """The visit of a page shared by the tests that read it (each load of a chapter
+    and its MathJax takes seconds): the page last asked for stays open until another
+    is. tests/parallel.py runs a page's tests one after another on one worker: those
+    that read it, then the quiz test, which answers and reloads (its file is collected
+    last). Console errors and outside requests are those of the whole visit."""
+    last: dict[str, PageVisit] = {}
+
+    def open_page(path):
+        if path not in last:
+            for visit_ in last.values():
+                visit_.close()
+            last.clear()
+            last[path] = PageVisit(browser, site_url, path)
+        return last[path]
+
+    yield open_page
+    for visit_ in last.values():
+        visit_.close()

@@ -19,8 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import toc_pages
-from test_browser import PageVisit, loaded  # noqa: F401 (loaded: a fixture)
+from conftest import PageVisit, toc_pages
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +74,7 @@ def open_page(browser, site_url):  # noqa: F811 (browser: the fixture imported a
 
 
 @pytest.mark.parametrize("path", toc_pages())
-def test_page_has_no_serious_accessibility_violation(loaded, path):  # noqa: F811
+def test_page_has_no_serious_accessibility_violation(loaded, path):
     problems = serious(axe_violations(loaded(path).page))
     assert not problems, (
         f"{path}: axe-core finds WCAG 2.1 A/AA violations of impact serious or "

@@ -11,7 +11,6 @@ import threading
 
 import pytest
 from conftest import CHAPTER_PAGES
-from test_browser import loaded  # noqa: F401 (a fixture)
 
 from dlbook.quiz import Quiz
 
@@ -186,7 +185,7 @@ def one_answer_question(page):
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
-def test_a_chapter_quiz_answered_wrong_then_right_and_kept(loaded, path):  # noqa: F811
+def test_a_chapter_quiz_answered_wrong_then_right_and_kept(loaded, path):
     # the visit the page's other tests read (tests/parallel.py): this one answers and
     # reloads, so it comes last (its file is collected after theirs); its storage is
     # the visit's own

@@ -15,8 +15,8 @@ import threading
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT
-from test_browser import PageVisit, maths_problems
+from conftest import REPO_ROOT, PageVisit
+from test_browser import maths_problems
 from test_editions import MARKERS, artifact_text, secrets_of
 
 from booktools.book import slides

@@ -10,9 +10,10 @@ look for every distinctive line of every solution.
 What a page shows: every cell of every chapter after ``student_notebook`` (markdown and
 code), the outputs of its code cells, and every ``book/*.md`` page. The public build
 runs the notebooks again; a cell whose source the public edition leaves unchanged
-prints what the master's stored output shows (nbval checks the masters against a fresh
-run), so those outputs stand for it. A cell the public edition changes (a stub, a test
-cell without its hidden tests) prints other things, so its stored output is skipped.
+prints what the master's stored output shows (tests/book/test_build_outputs.py and
+the replays check that), so those outputs stand for it. A cell the public edition
+changes (a stub, a test cell without its hidden tests) prints other things, so its
+stored output is skipped.
 
 Lines are compared without white space and without comments; a solution line leaks
 when it is found inside a line the book shows (which may say more: `self.m = ...` holds

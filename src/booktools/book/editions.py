@@ -112,8 +112,8 @@ def make_public_source(destination: Path) -> Path:
 def make_instructor_source(destination: Path) -> Path:
     """Write the instructor edition's sources: the masters, with a title that says so.
 
-    Their stored outputs are used as they are (nbval checks them against a fresh run),
-    so this build does not execute the notebooks again.
+    Their stored outputs are used as they are (the tests check them against fresh
+    runs), so this build does not execute the notebooks again.
     """
     _copy_book(destination)
     config = load_config()
