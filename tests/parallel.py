@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-# The tests that share one visit of a page (test_browser.py's ``loaded``): those that
+# The tests that share one visit of a page (tests/conftest.py's ``loaded``): those that
 # only read it, then the quiz test, which answers a question and reloads (its file is
 # collected after the others').
 READERS_OF_A_PAGE = {

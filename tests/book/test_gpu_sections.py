@@ -52,6 +52,10 @@ def through_gpu_section(cells: list) -> list:
     return cells
 
 
+def test_some_chapter_has_a_gpu_section():
+    assert GPU_CHAPTERS, "no chapter has a heading with 'GPU section'"
+
+
 def test_the_cut_ends_where_the_next_section_starts():
     cells = [
         nbformat.v4.new_markdown_cell("# Chapter"),
